@@ -1,0 +1,180 @@
+"""Facts: quantities with units (and ranks) read out of clause text.
+
+Every Arabic number in the text is classed: a quantity (number + unit), a rank (全国第30位,
+居全区第1), a date (2023年, 12月28日), an ordinal (第4次), a code or name (S43, G59, 5G), or
+bare. Quantities and ranks become Facts; the others are named so that a test can show that
+nothing with a unit was missed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Base units, longest first so that 平方米 wins over 米; 万/亿 may stand before any of them.
+BASE_UNITS = sorted(
+    """元 千瓦时 千瓦 兆瓦 GW MW 个百分点 百分点 ％ % 平方米 平方公里 公顷 亩 公里 千米 米 吨 头 只
+    户 人次 人 名 个 套 台 辆 张 株 册 间 所 列 家 条 处 项 座 批 场次 场 次 倍 年 天 小时 分钟 床 栋
+    幢 站 片 宗 件 篇 部 支 类 种 棵 届 期 轮 级 强 标段 立方米 千克 公斤 斤 毫米 厘米 度 岁 个月 周年
+    周 位 对""".split(),
+    key=len,
+    reverse=True,
+)
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_PRE_QUAL = "累计|超过|突破|达到|争取达到|力争达到|争取|力争|不低于|不少于|至少|约|近|超|达|共"
+_POST_QUAL = "以上|左右|以内|以下|多|余"
+_UNIT_RE = "(?:万亿|亿|万)?(?:" + "|".join(re.escape(u) for u in BASE_UNITS) + ")|万亿|亿|万"
+NUMBER = re.compile(_NUM)
+QUANTITY = re.compile(rf"(?:(?P<pre>{_PRE_QUAL}))?(?P<num>{_NUM})(?P<unit>{_UNIT_RE})(?P<post>{_POST_QUAL})?")
+_STOPS = "，；：。！？（）(),;:\n"
+_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4}
+# Words that open an indicator phrase but say nothing about what is measured.
+_LEAD = re.compile(
+    r"^(?:其中|同时|并且|并|和|及|以及|全年|全市|全区|我们|我市|首府|要|将|还要|再|力争|争取|确保|预计|"
+    r"累计|共|总计|共计|实施|完成|实现|开展|推动|推进|建成|达到|达|力求|使|让|使得|其)+"
+)
+_CHANGE = re.compile(r"^(?:同比|比上年|较上年)?(?:增长|下降|提高|增加|减少|提升|降低|上升)$")
+
+
+@dataclass(frozen=True)
+class Fact:
+    indicator: str
+    value: str  # as written, without inner spaces: "4.4万个"
+    number: float
+    unit: str
+    qualifier: str
+    year: int | None
+    kind: str  # target | result | other
+    type: str  # quantity | rank
+    clause_id: str
+    start: int  # char span of the value (with its qualifiers) in the normalized text
+    end: int
+
+    def base(self) -> tuple[float, str]:
+        """The number in base units: 4.4万个 → (44000, '个'), 10％ → (10, '%')."""
+        return to_base(self.number, self.unit)
+
+
+def to_base(number: float, unit: str) -> tuple[float, str]:
+    unit = unit.replace("％", "%")
+    for prefix, scale in _SCALE.items():
+        if unit.startswith(prefix) and len(unit) > len(prefix):
+            return number * scale, unit[len(prefix) :]
+    return number, unit
+
+
+def parse_number(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def classify(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, label) for every Arabic number in text; label as the module docstring says."""
+    out = []
+    for m in NUMBER.finditer(text):
+        a, b = m.span()
+        before, after = text[max(0, a - 3) : a], text[b : b + 4]
+        if a and (text[a - 1].isascii() and text[a - 1].isalpha() or text[a - 1] in "-－"):
+            label = "code"  # S43, G59, 国道209 is handled below
+        elif after[:1].isascii() and after[:1].isalpha() and not after.startswith(("GW", "MW")):
+            label = "code"  # 5G, 3D
+        elif re.match(r"年|月(?!份?度)|日|号", after) and (re.match(r"年", after) and len(m.group()) == 4 or not after.startswith("年")):
+            label = "date"
+        elif before.endswith("第"):
+            label = "rank" if re.match(r"(?:位|名|$|[，。；、）])", after) or re.search(r"(?:居|列|排名|位列|位居)[^，。；]{0,6}第$", text[max(0, a - 10) : a]) else "ordinal"
+        elif re.match(r"周年", after):
+            label = "date"  # 成立75周年 is an anniversary, not an amount
+        elif re.match(r"号|路|线|国道|省道", after) or before.endswith(("国道", "省道", "县道")):
+            label = "code"
+        elif QUANTITY.match(text, a) or QUANTITY.match(text, _pre_start(text, a)):
+            label = "quantity"
+        else:
+            label = "bare"
+        out.append((a, b, label))
+    return out
+
+
+def _pre_start(text: str, a: int) -> int:
+    for q in sorted(_PRE_QUAL.split("|"), key=len, reverse=True):
+        if text.startswith(q, a - len(q)):
+            return a - len(q)
+    return a
+
+
+def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", context: str = "") -> list[Fact]:
+    """Facts in text[start:end]; scope_at(pos) gives the Scope in force at a position.
+
+    `context` is the indicator of the last fact before this clause in the same sentence, which
+    a clause like "今年还要增加3300万平方米" continues.
+    """
+    facts: list[Fact] = []
+    piece = text[start:end]
+    prev_end = 0
+    prev_indicator = context
+    for a, b, label in classify(piece):
+        if label not in ("quantity", "rank"):
+            continue
+        if label == "rank":
+            m = re.match(r"(位|名)?", piece[b:])
+            vs, ve = a - 1, b + len(m.group())
+            value, number, unit, qual = piece[vs:ve], float(piece[a:b]), "位", ""
+        else:
+            m = QUANTITY.match(piece, _pre_start(piece, a))
+            if not m or m.start("num") != a:
+                continue
+            vs, ve = m.span()
+            value = m.group("num") + m.group("unit")
+            number, unit = parse_number(m.group("num")), m.group("unit")
+            qual = (m.group("pre") or "") + (m.group("post") or "")
+        if ve <= prev_end:
+            continue
+        indicator = _indicator(piece, vs, ve, prev_end, prev_indicator, label, unit)
+        scope = scope_at(start + a)
+        facts.append(
+            Fact(
+                indicator=indicator,
+                value=value,
+                number=number,
+                unit=unit,
+                qualifier=qual,
+                year=scope.year,
+                kind=scope.fact_kind,
+                type=label,
+                clause_id=clause_id,
+                start=start + vs,
+                end=start + ve,
+            )
+        )
+        prev_end, prev_indicator = ve, indicator
+    return facts
+
+
+def _indicator(piece: str, vs: int, ve: int, prev_end: int, prev_indicator: str, label: str, unit: str) -> str:
+    """The phrase a value measures: the words before it back to a delimiter or the previous value.
+
+    An empty or bare-verb phrase borrows from around it: the words after the value
+    ("部署了9项重点工作"), or the subject of the previous value ("…3802亿元、同比增长10％").
+    """
+    a = vs
+    while a > prev_end and piece[a - 1] not in _STOPS:
+        a -= 1
+    raw = piece[a:vs].lstrip("、，")
+    after_m = re.match(r"[^" + re.escape(_STOPS + "、的") + r"]{2,12}", piece[ve:])
+    after = after_m.group() if after_m and not NUMBER.search(after_m.group()) else ""
+    subject = re.sub(r"(?:完成|实现|达到|为|增长|突破|分别)+$", "", prev_indicator)
+    if label == "rank":
+        head = re.sub(r"(?:上升到|提升到|上升至|居|位列|位居|排名|排在|排|列|在)?(全国|全区|全省|全市|[^，。；、]{0,8}中)?(?:排名|居|位列|位居)?$", "", raw)
+        where = re.search(r"(全国|全区|全省|全市|[^，。；、]{0,8}中)?(?:排名|居|位列|位居)?$", raw).group(1) or ""
+        head = _LEAD.sub("", head) or subject
+        return f"{head}{where}排名" if head else f"{where}排名"
+    ind = _LEAD.sub("", re.sub(r"^(?:今年|明年|去年|(?:19|20)\d\d年)", "", raw.strip()))
+    ind = _LEAD.sub("", ind)
+    ind = re.sub(r"(?:同比|比上年|较上年)", "", ind)
+    ind = re.sub(r"(?:争取|力争|累计|约|近)$", "", ind)
+    if not ind:
+        ind = after or subject
+    elif _CHANGE.match(ind) and subject:
+        # "…2000万平方米、今年还要增加3300万平方米": an amount continues the subject's measure.
+        ind = subject + ind if "%" in unit or "％" in unit or "百分点" in unit else subject
+    elif len(ind) <= 3 and after:
+        ind = ind + after
+    return ind or "（未标明）"

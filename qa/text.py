@@ -1,0 +1,455 @@
+"""Loading documents and normalizing their text, with an offset map back to the raw file.
+
+The normalized text is the raw text with whitespace removed in three places only: line
+breaks inside a paragraph of hard-wrapped (PDF-extracted) text, whitespace at the edges of a
+line, and runs of spaces between a CJK character and a digit. Nothing else changes, so
+`offsets[i]` (the raw index of normalized character i) always points at the same character,
+or at the whitespace a paragraph break or a Latin word gap stands for.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CatalogError
+
+SUFFIXES = (".txt", ".md", ".pdf", ".docx")
+TERMINALS = "。！？；：…!?;:"
+CLOSERS = "”’）)》」』】"
+WS = " \t\u3000\xa0\r\f\v"
+_DOC_TYPES = "公报|报告|决定|决议|意见|通知|规划|纲要|条例|办法|方案|规定|细则|说明"
+# A line that opens a new structural unit; wrapped text never joins across one.
+HEADING_START = re.compile(
+    r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|\([一二三四五六七八九十百]+\)"
+    r"|第[一二三四五六七八九十百零〇\d]+[章节条部分编]|\d{1,2}[.．、](?!\d)|（\d{1,2}）)"
+)
+
+
+def is_cjk(ch: str) -> bool:
+    """CJK ideographs, CJK punctuation, full-width forms and the curly quotes Chinese text uses."""
+    o = ord(ch)
+    return (
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0x3000 <= o <= 0x303F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x2FFFF
+        or ch in "“”‘’…—·"
+    )
+
+
+def _width(s: str) -> int:
+    return sum(2 if is_cjk(c) else 1 for c in s)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded source document: raw text as decoded, normalized text and the map between."""
+
+    id: str
+    title: str
+    issuer: str
+    date: str
+    kind: str
+    this_year: int | None
+    source: str
+    path: Path = field(repr=False, compare=False)
+    raw: str = field(repr=False)
+    text: str = field(repr=False)
+    offsets: tuple[int, ...] = field(repr=False, compare=False)
+    sha256: str = ""
+    # Char spans in `text` of the paragraphs, and of a title line (start or end of file).
+    paragraphs: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+    title_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    # Raw offsets where PDF pages start; empty for other formats.
+    page_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    cataloged: bool = True
+
+    @property
+    def year(self) -> int | None:
+        m = re.match(r"(\d{4})", self.date or "")
+        return int(m.group(1)) if m else None
+
+    @property
+    def month(self) -> int | None:
+        m = re.match(r"\d{4}-(\d{1,2})", self.date or "")
+        return int(m.group(1)) if m else None
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Raw char span [a, b) covering normalized text[start:end]."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span {start}:{end} outside the text (0..{len(self.text)})")
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+    def line_span(self, start: int, end: int) -> tuple[int, int]:
+        """1-based raw line numbers of normalized text[start:end] (lines of the extracted text, for PDFs)."""
+        a, b = self.raw_span(start, end)
+        return self._line_of(a), self._line_of(b - 1)
+
+    def page_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """1-based PDF page numbers of normalized text[start:end], or None for other formats."""
+        if not self.page_starts:
+            return None
+        a, b = self.raw_span(start, end)
+        return bisect.bisect_right(self.page_starts, a), bisect.bisect_right(self.page_starts, b - 1)
+
+    def raw_lines(self, line_start: int, line_end: int) -> str:
+        """The raw text of lines line_start..line_end (1-based, inclusive)."""
+        starts = self._line_starts
+        a = starts[line_start - 1]
+        b = starts[line_end] - 1 if line_end < len(starts) else len(self.raw)
+        return self.raw[a:b]
+
+    @property
+    def _line_starts(self) -> list[int]:
+        cached = self.__dict__.get("_ls")
+        if cached is None:
+            cached = [0] + [m.end() for m in re.finditer("\n", self.raw)]
+            object.__setattr__(self, "_ls", cached)
+        return cached
+
+    def _line_of(self, raw_index: int) -> int:
+        return bisect.bisect_right(self._line_starts, raw_index)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why (in Chinese, for the user)."""
+
+    path: str
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------
+# Decoding
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes of a text file: UTF-8 (with or without BOM), UTF-16 with a BOM, GB18030.
+
+    Raises ValueError with a Chinese reason for binary or undecodable content.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        # UTF-16 without a BOM shows NULs at every other byte for ASCII-heavy text.
+        for enc, zeros in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
+            if zeros.count(0) > 0.3 * len(zeros):
+                try:
+                    text = data.decode(enc)
+                except UnicodeDecodeError:
+                    continue
+                if _looks_textual(text):
+                    return text
+        raise ValueError("二进制文件（含空字节），不是文本")
+    for enc in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _looks_textual(text):
+            return text
+        raise ValueError("内容含大量控制字符，像是二进制文件")
+    raise ValueError("无法识别的文本编码（已尝试 UTF-8、UTF-16、GB18030）")
+
+
+def _looks_textual(text: str) -> bool:
+    bad = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f\v")
+    return bad <= max(2, len(text) // 200)
+
+
+def read_raw(path: Path) -> tuple[str, tuple[int, ...]]:
+    """The raw text of a file and, for PDFs, the raw offsets where pages start."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _read_pdf(path)
+    if suffix == ".docx":
+        return _read_docx(path), ()
+    return decode(path.read_bytes()), ()
+
+
+def _read_pdf(path: Path) -> tuple[str, tuple[int, ...]]:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as e:  # pragma: no cover - pypdf is a dependency
+        raise ValueError("读取 PDF 需要 pypdf：pip install pypdf") from e
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, OSError, ValueError, KeyError) as e:
+        raise ValueError(f"PDF 无法解析（{type(e).__name__}）") from e
+    starts, parts, pos = [], [], 0
+    for text in pages:
+        starts.append(pos)
+        parts.append(text)
+        pos += len(text) + 1
+    return "\n".join(parts), tuple(starts)
+
+
+def _read_docx(path: Path) -> str:
+    try:
+        import docx
+    except ImportError as e:  # pragma: no cover - python-docx is a dependency
+        raise ValueError("读取 .docx 需要 python-docx：pip install python-docx") from e
+    try:
+        d = docx.Document(str(path))
+    except Exception as e:  # python-docx raises several unrelated types for a bad zip
+        raise ValueError(f"DOCX 无法解析（{type(e).__name__}）") from e
+    lines = [p.text for p in d.paragraphs]
+    for table in d.tables:
+        for row in table.rows:
+            lines.append("\t".join(cell.text for cell in row.cells))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Normalization
+
+
+def _line_spans(raw: str) -> list[tuple[int, int, int]]:
+    """(start, end, newline_index) of each line's content with edge whitespace stripped."""
+    spans, pos = [], 0
+    for line in raw.split("\n"):
+        a, b = pos, pos + len(line)
+        while a < b and raw[a] in WS:
+            a += 1
+        while b > a and raw[b - 1] in WS:
+            b -= 1
+        spans.append((a, b, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
+def _is_wrapped(lines: list[str]) -> bool:
+    """Hard-wrapped text (PDF extraction): most lines stop mid-sentence at a similar width."""
+    if len(lines) < 6:
+        return False
+    open_ended = sum(1 for s in lines if s[-1] not in TERMINALS + CLOSERS)
+    widths = sorted(_width(s) for s in lines)
+    return open_ended > 0.5 * len(lines) and widths[len(widths) // 2] <= 120
+
+
+def normalize(raw: str) -> tuple[str, list[int], list[tuple[int, int]]]:
+    """Normalize raw text: (text, offsets, paragraph spans in text)."""
+    spans = [s for s in _line_spans(raw) if s[1] > s[0]]
+    contents = [raw[a:b] for a, b, _ in spans]
+    paras: list[list[tuple[int, int, int]]] = []
+    if _is_wrapped(contents):
+        widths = sorted(_width(s) for s in contents)
+        full = widths[min(len(widths) - 1, int(0.9 * len(widths)))] - 3
+        prev = None
+        for span, content in zip(spans, contents):
+            if prev is None or _ends_paragraph(prev, full) or HEADING_START.match(content):
+                paras.append([])
+            paras[-1].append(span)
+            prev = content
+        # A closing line without end punctuation (a title printed last) stands alone.
+        if len(paras[-1]) > 1 and contents[-1][-1] not in TERMINALS + CLOSERS and _width(contents[-1]) > full:
+            paras.append([paras[-1].pop()])
+    else:
+        paras = [[s] for s in spans]
+
+    chars: list[str] = []
+    offs: list[int] = []
+    para_spans: list[tuple[int, int]] = []
+    for p, lines in enumerate(paras):
+        if p:
+            chars.append("\n")
+            offs.append(paras[p - 1][-1][2])  # the raw newline ending the previous paragraph
+        start = len(chars)
+        for j, (a, b, nl) in enumerate(lines):
+            if j and chars and chars[-1].isascii() and chars[-1].isalnum() and raw[a].isascii() and raw[a].isalnum():
+                chars.append(" ")  # a Latin word gap stands for the line break
+                offs.append(lines[j - 1][2])
+            for i in range(a, b):
+                chars.append(raw[i])
+                offs.append(i)
+        _drop_stray_spaces(chars, offs, start)
+        para_spans.append((start, len(chars)))
+    return "".join(chars), offs, para_spans
+
+
+def _ends_paragraph(line: str, full_width: int) -> bool:
+    return line[-1] in TERMINALS + CLOSERS and _width(line) < full_width or bool(HEADING_START.match(line) and _width(line) < full_width)
+
+
+def _drop_stray_spaces(chars: list[str], offs: list[int], start: int) -> None:
+    """Remove whitespace runs between a CJK character and a digit, in place from `start`."""
+    out_c, out_o = chars[:start], offs[:start]
+    i, n = start, len(chars)
+    while i < n:
+        if chars[i] in WS and out_c and len(out_c) > start:
+            j = i
+            while j < n and chars[j] in WS:
+                j += 1
+            if j < n:
+                a, b = out_c[-1], chars[j]
+                if (is_cjk(a) and b.isdigit() and b.isascii()) or (a.isdigit() and a.isascii() and is_cjk(b)):
+                    i = j
+                    continue
+        out_c.append(chars[i])
+        out_o.append(offs[i])
+        i += 1
+    chars[:] = out_c
+    offs[:] = out_o
+
+
+def find_title(text: str, paras: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """A title line at the end (PDF extractions often print it last) or at the start."""
+    candidates = [paras[-1], paras[0]] if paras else []
+    for a, b in candidates:
+        line = text[a:b]
+        if 4 <= b - a <= 60 and line[-1] not in TERMINALS + "，,、" and re.search(f"(?:{_DOC_TYPES})$", line):
+            return a, b
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Catalog and loading
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    id: str
+    title: str = ""
+    issuer: str = ""
+    date: str = ""
+    kind: str = "other"
+    this_year: int | None = None
+
+
+def read_catalog(folder: Path) -> dict[str, CatalogEntry]:
+    """catalog.toml in the folder, keyed by file name; {} when there is none."""
+    path = folder / "catalog.toml"
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CatalogError(f"{path} 不是有效的 TOML：{e}") from e
+    out = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            raise CatalogError(f"{path}：条目 {name!r} 应是一个表（[\"文件名\"]），实际是 {type(entry).__name__}")
+        this_year = entry.get("this_year")
+        if this_year is not None and not isinstance(this_year, int):
+            raise CatalogError(f"{path}：{name} 的 this_year 应是整数年份，实际是 {this_year!r}")
+        date = str(entry.get("date", ""))
+        if date and not re.fullmatch(r"\d{4}(-\d{1,2}(-\d{1,2})?)?", date):
+            raise CatalogError(f"{path}：{name} 的 date 应写成 YYYY、YYYY-MM 或 YYYY-MM-DD，实际是 {date!r}")
+        out[name] = CatalogEntry(
+            id=str(entry.get("id") or _slug(Path(name).stem)),
+            title=str(entry.get("title", "")),
+            issuer=str(entry.get("issuer", "")),
+            date=date,
+            kind=str(entry.get("kind", "other")),
+            this_year=this_year,
+        )
+    return out
+
+
+def _slug(stem: str) -> str:
+    return re.sub(r"[\s#:/\\]+", "_", stem).strip("_") or "doc"
+
+
+def _date_from_text(text: str) -> str:
+    """The first full date near the start or end of the text, as YYYY-MM-DD, or ''."""
+    for chunk in (text[:400], text[-400:]):
+        m = re.search(r"(\d{4})年(\d{1,2})月(\d{1,2})日", chunk)
+        if m:
+            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    return ""
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path relative to the repository root when it lies inside it, else absolute."""
+    root = (root or repo_root()).resolve()
+    path = path.resolve()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
+    """Load and normalize one file. Raises ValueError (Chinese reason) when it cannot be used."""
+    raw, page_starts = read_raw(path)
+    if not raw.strip():
+        raise ValueError("文件为空")
+    text, offsets, paras = normalize(raw)
+    title_span = find_title(text, paras)
+    detected = text[title_span[0] : title_span[1]] if title_span else ""
+    cataloged = entry is not None
+    entry = entry or CatalogEntry(id=_slug(path.stem))
+    date = entry.date or _date_from_text(text)
+    this_year = entry.this_year
+    if this_year is None and date:
+        this_year = int(date[:4])
+    return Document(
+        id=entry.id,
+        title=entry.title or detected or path.stem,
+        issuer=entry.issuer,
+        date=date,
+        kind=entry.kind,
+        this_year=this_year,
+        source=display_path(path),
+        path=path,
+        raw=raw,
+        text=text,
+        offsets=tuple(offsets),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        paragraphs=tuple(paras),
+        title_span=title_span,
+        page_starts=page_starts,
+        cataloged=cataloged,
+    )
+
+
+def seed_files(folder: Path) -> list[Path]:
+    """Every file in the folder (recursively) except the catalog and README, sorted."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "catalog.toml" and p.name.lower() != "readme.md" and not p.name.startswith(".")
+    )
+
+
+def load_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:
+    """Load every document in a folder; files that cannot be used are reported, not dropped silently."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"文档目录不存在：{folder}")
+    catalog = read_catalog(folder)
+    docs, skipped, seen = [], [], set()
+    for path in seed_files(folder):
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix.lower() not in SUFFIXES:
+            skipped.append(Skipped(rel, f"不支持的文件类型 {path.suffix or '（无扩展名）'}，支持 {'、'.join(SUFFIXES)}"))
+            continue
+        try:
+            doc = load_document(path, catalog.get(rel) or catalog.get(path.name))
+        except (ValueError, OSError) as e:
+            skipped.append(Skipped(rel, str(e)))
+            continue
+        if doc.id in seen:
+            skipped.append(Skipped(rel, f"文档 id {doc.id!r} 与另一文件重复，请在 catalog.toml 中改名"))
+            continue
+        seen.add(doc.id)
+        docs.append(doc)
+    for name in catalog:
+        if not (folder / name).exists():
+            skipped.append(Skipped(name, "catalog.toml 中有此条目，但文件不存在"))
+    return docs, skipped

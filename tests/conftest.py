@@ -1,0 +1,64 @@
+"""Shared fixtures: the seed corpus, loaded once, and small folders written for a test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.corpus import load_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+REPORT, COMMUNIQUE = "report2024", "communique2023"
+
+
+@pytest.fixture(scope="session")
+def seeds():
+    """(corpus, documents) of the project's seeds."""
+    return load_corpus(SEEDS)
+
+
+@pytest.fixture(scope="session")
+def corpus(seeds):
+    return seeds[0]
+
+
+@pytest.fixture(scope="session")
+def documents(seeds):
+    return {d.id: d for d in seeds[1]}
+
+
+def nows(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def find_clause(corpus, doc_id: str, needle: str):
+    """The one clause of a document that contains `needle`."""
+    hits = [c for c in corpus.clauses if c.doc_id == doc_id and needle in c.text]
+    assert hits, f"no clause of {doc_id} contains {needle!r}"
+    return hits[0]
+
+
+MINI_POLICY = """一、2023年工作回顾
+过去一年，我们新增停车位6.9万个，完成老旧小区改造309个。
+二、2024年工作安排
+（一）城市建设
+要畅通城市路网。改扩建停车场108处，新增停车位4.4万个；新建充电桩1万个。
+（二）民生
+把温暖工程作为今年的民生“一号工程”。主城区建成“环型供热网”，改造老旧供热二次管网4554公里。
+"""
+
+
+@pytest.fixture
+def mini_folder(tmp_path):
+    """A folder with one small cataloged policy document."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "mini.txt").write_text(MINI_POLICY, encoding="utf-8")
+    (folder / "catalog.toml").write_text(
+        '["mini.txt"]\nid = "mini"\ntitle = "测试工作报告"\nissuer = "测试市政府"\ndate = "2024-01"\nthis_year = 2024\nkind = "report"\n',
+        encoding="utf-8",
+    )
+    return folder
