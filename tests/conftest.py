@@ -62,3 +62,18 @@ def mini_folder(tmp_path):
         encoding="utf-8",
     )
     return folder
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory):
+    """An index of the seeds with the corpus-fitted embedder, built once."""
+    from qa.index import Settings, build_index
+
+    return build_index(tmp_path_factory.mktemp("index") / "index", SEEDS, Settings(embedder="corpus"))
+
+
+@pytest.fixture(scope="session")
+def answerer(seed_index):
+    from qa.answer import Answerer
+
+    return Answerer(seed_index)

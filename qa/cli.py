@@ -1,0 +1,230 @@
+"""The `qa` command: index, ask, facts, eval, bench. Translates between people and the API."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from .errors import QAError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, default=None, help="索引目录（默认 ./index）")
+    p.add_argument("--seeds", type=Path, default=None, help="文档目录（默认 ./seeds；索引缺失或过期时据此重建）")
+    p.add_argument("--embedder", default=None, help="auto | corpus | 模型名或本地路径（默认沿用索引的设置，新建时为 auto）")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="政策条款问答：有出处的政策文件问答")
+    sub = parser.add_subparsers(dest="verb", required=True)
+
+    p = sub.add_parser("index", help="建立或重建索引")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="输出 JSON 摘要")
+
+    p = sub.add_parser("ask", help="提问")
+    _common(p)
+    p.add_argument("question", nargs="?", help="问题")
+    p.add_argument("--json", action="store_true", help="按约定输出 JSON")
+    p.add_argument("--batch", type=Path, help="每行一个问题（纯文本或含 question 字段的 JSON）")
+
+    p = sub.add_parser("facts", help="列出文件中的数字（指标、数值、年份、目标/完成）")
+    _common(p)
+    p.add_argument("--year", type=int)
+    p.add_argument("--kind", choices=["target", "result", "other"])
+    p.add_argument("--doc", help="只看某个文档 id")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    p = sub.add_parser("eval", help="在问题集上评测质量")
+    _common(p)
+    p.add_argument("file", nargs="?", type=Path, default=None, help="问题集（默认 eval/dev.jsonl）")
+    p.add_argument("--cmrc", type=Path, help="CMRC 2018 SQuAD 格式文件：句子级检索命中率")
+    p.add_argument("--out", type=Path, default=None, help="结果 JSON（默认 eval/results.json）")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"index": _index, "ask": _ask, "facts": _facts, "eval": _eval}[args.verb](args)
+    except QAError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(f"错误：找不到文件 {e.filename or e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `qa facts | head`
+        return 0
+
+
+def _settings(args, index_dir: Path):
+    from .index import Settings, read_manifest
+
+    if args.embedder:
+        return Settings(embedder=args.embedder)
+    try:  # keep the embedder an existing index was built with
+        return Settings(embedder=read_manifest(index_dir)["settings"]["embedder"])
+    except (QAError, KeyError):
+        return Settings()
+
+
+def _open(args):
+    from .index import default_index_dir, open_index
+
+    index_dir = args.index or default_index_dir()
+    return open_index(index_dir, args.seeds, _settings(args, index_dir))
+
+
+def _index(args) -> int:
+    from .index import build_index, default_index_dir, default_seeds_dir
+
+    index_dir = args.index or default_index_dir()
+    seeds = args.seeds or default_seeds_dir()
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    idx = build_index(index_dir, seeds, _settings(args, index_dir), progress=None, log=log)
+    m = idx.manifest
+    if args.json:
+        print(json.dumps({k: m[k] for k in ("counts", "embedder", "faiss", "skipped", "build_seconds")}, ensure_ascii=False))
+        return 0
+    c = m["counts"]
+    print(f"索引已建好：{index_dir}")
+    print(f"  文档 {c['documents']} 份，段落 {c['paragraphs']} 个，条款 {c['clauses']} 条，数字事实 {c['facts']} 个（{m['build_seconds']} 秒）")
+    print(f"  向量：{idx.embedder_description}；FAISS {m['faiss']['type']}")
+    for d in idx.corpus.docs:
+        print(f"  · {d.id}：{d.title}（{d.source}）" + ("" if d.cataloged else " —— 目录中无此文档的条目，标题取自文本或文件名"))
+    for s in m["skipped"]:
+        print(f"  已跳过 {s['path']}：{s['reason']}")
+    return 0
+
+
+def _read_batch(path: Path) -> list[str]:
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                from .errors import InputError
+
+                raise InputError(f"{path} 中有一行不是合法 JSON：{e}") from e
+            questions.append(str(obj.get("question", "")))
+        else:
+            questions.append(line)
+    return questions
+
+
+def _ask(args) -> int:
+    from .answer import Answerer
+    from .errors import InputError
+
+    if args.batch is None and args.question is None:
+        raise InputError("请给出问题，例如：qa ask \"2024年新增停车位目标\"")
+    questions = _read_batch(args.batch) if args.batch else [args.question]
+    from .answer import normalize_question
+
+    if not args.batch:
+        normalize_question(args.question)  # bad input fails before the index is opened
+    answerer = Answerer(_open(args))
+    status = 0
+    for q in questions:
+        try:
+            a = answerer.answer(q)
+        except InputError as e:
+            if not args.batch:
+                raise
+            status = 0
+            print(json.dumps({"question": q, "error": str(e)}, ensure_ascii=False) if args.json else f"问题：{q}\n错误：{e}\n")
+            continue
+        if args.json:
+            print(json.dumps(a.to_dict(), ensure_ascii=False))
+        else:
+            print(render_answer(a))
+    return status
+
+
+def render_answer(a) -> str:
+    """A readable Chinese answer with its numbered citations."""
+    lines = [f"问：{a.question}", f"答：{a.answer}"]
+    if a.conflicts:
+        for c in a.conflicts:
+            vals = "、".join(f"{v.value}[{v.citation}]" for v in c.values)
+            lines.append(f"⚠ 文件之间不一致：{c.indicator}（{c.year}年）{vals}")
+    if a.citations:
+        lines.append("出处：")
+        for c in a.citations:
+            where = f"第{c.line_start}行" if c.line_start == c.line_end else f"第{c.line_start}–{c.line_end}行"
+            lines.append(f"  [{c.n}] {c.title} · {c.section or '（无标题）'} · {c.source} {where}")
+            lines.append(f"      “{c.quote}”")
+    lines.append(f"（{a.elapsed_ms} 毫秒；{a.embedder}）")
+    return "\n".join(lines) + "\n"
+
+
+def _facts(args) -> int:
+    idx = _open(args)
+    rows = []
+    for f, c in idx.corpus.facts(year=args.year, kind=args.kind, doc=args.doc):
+        cite = idx.corpus.cite(c, 0).to_dict()
+        del cite["n"], cite["score"]
+        rows.append(
+            {
+                "indicator": f.indicator,
+                "value": f.value,
+                "number": f.number,
+                "unit": f.unit,
+                "qualifier": f.qualifier,
+                "year": f.year,
+                "kind": f.kind,
+                "type": f.type,
+                "clause_id": f.clause_id,
+                **cite,
+            }
+        )
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif args.format == "csv":
+        buf = io.StringIO()
+        fields = ["indicator", "value", "qualifier", "year", "kind", "type", "title", "section", "source", "line_start", "line_end", "quote"]
+        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+    else:
+        kind = {"target": "目标", "result": "完成", "other": "—"}
+        for r in rows:
+            value = r["value"] + (f"（{r['qualifier']}）" if r["qualifier"] else "")
+            print(f"{r['year'] or '—'}\t{kind[r['kind']]}\t{r['indicator']}\t{value}\t{r['doc_id']}:{r['line_start']}\t{r['section']}")
+        print(f"共 {len(rows)} 条", file=sys.stderr)
+    return 0
+
+
+def _eval(args) -> int:
+    from .evaluate import evaluate, read_questions
+    from .text import repo_root
+
+    idx = _open(args)
+    path = args.file or repo_root() / "eval" / "dev.jsonl"
+    result = evaluate(idx, read_questions(path))
+    out = {"dev": {"file": str(path), **result}}
+    m = result["metrics"]
+    print(f"问题集 {path}：{m['questions']} 题（可回答 {m['answerable']}）；{m['embedder']}")
+    for key in ("recall@1", "recall@3", "recall@5", "mrr", "figure_accuracy", "abstention", "false_abstention", "conflicts_flagged"):
+        print(f"  {key:18s} {m[key]:.3f}")
+    print("  未达标：" + ("、".join(result["failed"]) if result["failed"] else "无"))
+    if args.cmrc:
+        from .cmrc import format_cmrc, run_cmrc
+
+        cm = run_cmrc(args.cmrc)
+        out["cmrc"] = cm
+        print(format_cmrc(cm))
+    target = args.out or repo_root() / "eval" / "results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"结果已保存：{target}")
+    return 1 if result["failed"] else 0

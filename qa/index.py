@@ -1,0 +1,388 @@
+"""The index folder: build, save atomically, load with checks, rebuild when stale.
+
+Layout (standard files only, never pickle):
+    manifest.json      seeds' hashes, settings, embedder identity, versions, counts, file sizes
+    docs.json          document metadata
+    clauses.jsonl      one clause a line, with its facts (ensure_ascii=False)
+    lexical/           bm25s arrays for clauses and paragraphs, para_of.npy
+    dense.faiss        FAISS index written by faiss.write_index
+    embedder/          the embedder's identity (and, for the corpus embedder, its arrays)
+
+A build writes everything into a temporary sibling folder and swaps it in at the end, so a
+crash never leaves half an index; load checks every file against the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import Corpus, DocInfo, load_corpus
+from .dense import VectorIndex, load_embedder, resolve_embedder
+from .errors import BadIndex, QAError
+from .facts import Fact
+from .lexical import LexicalIndex, Tokenizer
+from .segment import Clause, Segmenter
+from .text import Skipped, display_path, repo_root, seed_files
+
+FORMAT = 1
+HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
+
+
+def default_index_dir() -> Path:
+    return repo_root() / "index"
+
+
+def default_seeds_dir() -> Path:
+    return repo_root() / "seeds"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes what an index holds; saved in the manifest and compared on load."""
+
+    embedder: str = "auto"
+    topic_max: int = 40
+    split_min: int = 40
+    k1: float = 1.2
+    b: float = 0.75
+    context_weight: float = 0.6
+    bigrams: bool = True
+    exact_limit: int = 50_000
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Index:
+    folder: Path
+    manifest: dict
+    corpus: Corpus
+    tokenizer: Tokenizer
+    lexical: LexicalIndex
+    vectors: VectorIndex
+    embedder: object
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def embedder_description(self) -> str:
+        return self.embedder.description
+
+
+# ---------------------------------------------------------------------------------------
+# Fingerprints
+
+
+def seeds_fingerprint(folder: Path) -> dict[str, str]:
+    """sha256 of every file in a seeds folder (the catalog included), keyed by relative path."""
+    out = {}
+    for p in seed_files(folder):
+        out[p.relative_to(folder).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    cat = folder / "catalog.toml"
+    if cat.exists():
+        out["catalog.toml"] = hashlib.sha256(cat.read_bytes()).hexdigest()
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions(embedder_type: str) -> dict:
+    import bm25s
+    import faiss
+    import jieba
+
+    v = {
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "bm25s": getattr(bm25s, "__version__", "?"),
+        "faiss": faiss.__version__,
+        "jieba": jieba.__version__,
+    }
+    if embedder_type == "sentence-transformers":
+        import sentence_transformers
+
+        v["sentence_transformers"] = sentence_transformers.__version__
+    else:
+        import sklearn
+
+        v["scikit_learn"] = sklearn.__version__
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+# (De)serialization of clauses
+
+
+def clause_to_dict(c: Clause) -> dict:
+    d = asdict(c)
+    d["heading_path"] = list(c.heading_path)
+    d["facts"] = [asdict(f) for f in c.facts]
+    return d
+
+
+def clause_from_dict(d: dict) -> Clause:
+    d = dict(d)
+    d["heading_path"] = tuple(d["heading_path"])
+    d["facts"] = tuple(Fact(**f) for f in d["facts"])
+    return Clause(**d)
+
+
+def paragraph_units(clauses: list[Clause] | tuple[Clause, ...]) -> tuple[list[str], list[int]]:
+    """Text of each paragraph (its heading path and clauses) and the paragraph of each clause."""
+    texts: list[str] = []
+    para_of: list[int] = []
+    key = None
+    for c in clauses:
+        k = (c.doc_id, c.para)
+        if k != key:
+            texts.append(" ".join(c.heading_path) + " ")
+            key = k
+        texts[-1] += c.text
+        para_of.append(len(texts) - 1)
+    return texts, para_of
+
+
+def dense_text(c: Clause) -> str:
+    """What the dense index embeds: the clause with its nearest headings for context."""
+    head = " ".join(c.heading_path[-2:])
+    return f"{head}：{c.text}" if head else c.text
+
+
+# ---------------------------------------------------------------------------------------
+# Build
+
+
+def _progress(iterable, total: int, desc: str, show: bool):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=not show, mininterval=0.5, leave=False)
+
+
+def build_index(
+    folder: Path,
+    seeds: Path | None = None,
+    settings: Settings = Settings(),
+    corpus: Corpus | None = None,
+    tokenizer: Tokenizer | None = None,
+    embedder=None,
+    progress: bool | None = None,
+    log=None,
+) -> Index:
+    """Build an index from a seeds folder (or a ready corpus) and swap it in atomically."""
+    folder = Path(folder)
+    log = log or (lambda msg: None)
+    t0 = time.perf_counter()
+    fingerprint: dict[str, str] = {}
+    if corpus is None:
+        seeds = Path(seeds or default_seeds_dir())
+        fingerprint = seeds_fingerprint(seeds)
+        corpus, _ = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
+        if not corpus.clauses:
+            raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
+    clauses = list(corpus.clauses)
+    n = len(clauses)
+    show = progress if progress is not None else (sys.stderr.isatty() and n > 5000)
+    tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams)
+    note = ""
+    if embedder is None:
+        embedder, note = resolve_embedder(settings.embedder)
+        if note:
+            log(note)
+
+    clause_tokens = [tokenizer.tokens(c.text) for c in _progress(clauses, n, "分词", show)]
+    para_texts, para_of = paragraph_units(clauses)
+    para_tokens = [tokenizer.tokens(t) for t in _progress(para_texts, len(para_texts), "段落分词", show)]
+    lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
+    lexical.build(clause_tokens, para_tokens, para_of)
+    del clause_tokens, para_tokens
+
+    texts = [dense_text(c) for c in clauses]
+    if hasattr(embedder, "fit") and getattr(embedder, "components", None) is None:
+        embedder.fit(texts)
+    chunks = []
+    step = 4096
+    for i in _progress(range(0, n, step), (n + step - 1) // step, "向量", show):
+        chunks.append(embedder.encode_documents(texts[i : i + step]))
+    vectors = VectorIndex.build(np.vstack(chunks) if chunks else np.zeros((0, embedder.dim), np.float32), settings.exact_limit)
+    del texts, chunks
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
+        with open(tmp / "clauses.jsonl", "w", encoding="utf-8") as f:
+            for c in clauses:
+                f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+        lexical.save(tmp / "lexical")
+        vectors.save(tmp / "dense.faiss")
+        embedder.save(tmp / "embedder")
+        files = {}
+        for p in sorted(tmp.rglob("*")):
+            if p.is_file():
+                size = p.stat().st_size
+                files[p.relative_to(tmp).as_posix()] = {"size": size, "sha256": _sha256(p) if size <= HASH_LIMIT else None}
+        manifest = {
+            "format": FORMAT,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seeds_dir": display_path(seeds) if seeds else None,
+            "seeds": fingerprint,
+            "settings": settings.to_dict(),
+            "embedder": embedder.identity(),
+            "embedder_note": note,
+            "faiss": {"type": vectors.kind, "ntotal": vectors.ntotal},
+            "versions": _versions(embedder.identity()["type"]),
+            "counts": {
+                "documents": len(corpus.docs),
+                "clauses": n,
+                "paragraphs": len(para_texts),
+                "facts": sum(len(c.facts) for c in clauses),
+                "skipped": len(corpus.skipped),
+            },
+            "skipped": [asdict(s) for s in corpus.skipped],
+            "files": files,
+            "build_seconds": round(time.perf_counter() - t0, 3),
+        }
+        _write_json_atomic(tmp / "manifest.json", manifest)
+        _swap(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, [note] if note else [])
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(part, path)
+
+
+def _swap(new: Path, folder: Path) -> None:
+    old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(new, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Load
+
+
+def read_manifest(folder: Path) -> dict:
+    path = Path(folder) / "manifest.json"
+    if not path.exists():
+        raise BadIndex(f"索引 {folder} 不存在或未建完（缺少 manifest.json）")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadIndex(f"索引 {folder} 的 manifest.json 已损坏：{e}") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BadIndex(f"索引 {folder} 的格式版本不符（需要 {FORMAT}），请重建")
+    return manifest
+
+
+def verify_files(folder: Path, manifest: dict) -> None:
+    """Every file the manifest lists exists with its size (and hash, for small files)."""
+    for rel, meta in manifest.get("files", {}).items():
+        p = Path(folder) / rel
+        if not p.exists():
+            raise BadIndex(f"索引文件缺失：{rel}")
+        if p.stat().st_size != meta["size"]:
+            raise BadIndex(f"索引文件大小不符（被截断或改动）：{rel}")
+        if meta.get("sha256") and _sha256(p) != meta["sha256"]:
+            raise BadIndex(f"索引文件校验和不符（已损坏）：{rel}")
+
+
+def stale_reason(manifest: dict, seeds: Path | None, settings: Settings | None) -> str:
+    """Why an index no longer matches its seeds or settings ('' when it still does)."""
+    if settings is not None:
+        saved = manifest.get("settings", {})
+        diff = [k for k, v in settings.to_dict().items() if saved.get(k) != v]
+        if diff:
+            return "设置已改变（" + "、".join(diff) + "）"
+    if seeds is not None:
+        now, then = seeds_fingerprint(Path(seeds)), manifest.get("seeds", {})
+        if now != then:
+            changed = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
+            return "文档已改变（" + "、".join(changed[:5]) + ("等" if len(changed) > 5 else "") + "）"
+    return ""
+
+
+def load_index(folder: Path, mmap: bool = False) -> Index:
+    """Load an index as it is, checking every file; raises BadIndex when anything is off."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest)
+    try:
+        docs = tuple(DocInfo(**d) for d in json.loads((folder / "docs.json").read_text(encoding="utf-8")))
+        with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+            clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
+        s = manifest["settings"]
+        lexical = LexicalIndex.load(folder / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
+        vectors = VectorIndex.load(folder / "dense.faiss")
+        embedder = load_embedder(folder / "embedder")
+    except QAError:
+        raise
+    except Exception as e:  # json, numpy, faiss and bm25s each raise their own types on bad data
+        raise BadIndex(f"索引 {folder} 无法读取（{type(e).__name__}: {e}）") from e
+    counts = manifest["counts"]
+    if not (len(clauses) == counts["clauses"] == vectors.ntotal == len(lexical.para_of)):
+        raise BadIndex(
+            f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，向量 {vectors.ntotal}，关键词 {len(lexical.para_of)}，清单记录 {counts['clauses']}"
+        )
+    skipped = tuple(Skipped(**s) for s in manifest.get("skipped", []))
+    corpus = Corpus(docs, clauses, skipped)
+    tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"])
+    notes = [manifest["embedder_note"]] if manifest.get("embedder_note") else []
+    return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
+
+
+def open_index(
+    folder: Path | None = None,
+    seeds: Path | None = None,
+    settings: Settings | None = None,
+    rebuild: bool = True,
+    log=None,
+) -> Index:
+    """The index in `folder`, built or rebuilt from `seeds` when missing, stale or corrupt.
+
+    With rebuild=False a missing, stale or corrupt index raises BadIndex instead.
+    """
+    folder = Path(folder or default_index_dir())
+    seeds = Path(seeds) if seeds else None
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    reason = ""
+    try:
+        manifest = read_manifest(folder)
+        if seeds is None and manifest.get("seeds_dir"):
+            candidate = Path(manifest["seeds_dir"])
+            candidate = candidate if candidate.is_absolute() else repo_root() / candidate
+            seeds = candidate if candidate.is_dir() else None
+        reason = stale_reason(manifest, seeds, settings)
+        if not reason:
+            return load_index(folder)
+    except BadIndex as e:
+        reason = str(e)
+    if not rebuild:
+        raise BadIndex(f"{reason}；请运行 qa index 重建")
+    seeds = seeds or default_seeds_dir()
+    if not Path(seeds).is_dir():
+        raise BadIndex(f"{reason}；也找不到可用来重建的文档目录 {seeds}")
+    log(f"正在重建索引 {display_path(folder)}：{reason}")
+    return build_index(folder, seeds, settings or Settings(), log=log)

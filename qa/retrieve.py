@@ -1,0 +1,124 @@
+"""Retrieval: fused keyword + dense ranking of clauses, aware of the question's time frame.
+
+Fusion is a weighted sum of the two scores, each scaled to its best candidate (weights
+chosen on eval/dev.jsonl; `qa eval` reports the effect). Time works as a prior, never a
+filter: a clause whose year and kind (plan/review) match what the question asks for gains,
+one that contradicts it loses, and one with no year is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import Index, dense_text
+from .segment import Clause
+from .timescope import PLAN, REVIEW
+
+_PLAN_WORDS = re.compile(r"目标|计划|打算|预期|预计|安排|部署|将要|要求|力争|争取|准备|再添|新举措|举措|措施|怎么做|任务|今年要|明年")
+_REVIEW_WORDS = re.compile(r"完成了|实现了|取得|成效|成绩|去年|过去一年|上一年|上年|已经|达到了|做了|回顾|增长了|多少了|结果|实际")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|$|\D)")
+
+
+@dataclass(frozen=True)
+class QueryFrame:
+    """What a question says about time: the years it names and whether it asks for plans or results."""
+
+    years: tuple[int, ...]
+    kind: str | None  # plan | review | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    clause: Clause
+    score: float
+    lexical: float
+    dense: float
+    time: float
+
+
+def query_frame(question: str, present: int | None) -> QueryFrame:
+    """Years and intent of a question; 今年/明年/去年 resolve against the corpus' plan year."""
+    years = [int(y) for y in _YEAR.findall(question)]
+    if present is not None:
+        if "今年" in question or "本年" in question:
+            years.append(present)
+        if "明年" in question:
+            years.append(present + 1)
+        if "去年" in question or "过去一年" in question or "上年" in question:
+            years.append(present - 1)
+    plan, review = bool(_PLAN_WORDS.search(question)), bool(_REVIEW_WORDS.search(question))
+    kind = PLAN if plan and not review else REVIEW if review and not plan else None
+    if kind is None and years and present is not None:
+        kind = PLAN if max(years) >= present else REVIEW
+    return QueryFrame(tuple(dict.fromkeys(years)), kind)
+
+
+class Retriever:
+    """search(question, k) -> list[Hit] over an Index."""
+
+    def __init__(self, index: Index, dense_weight: float = 0.5, year_weight: float = 0.35, kind_weight: float = 0.2, candidates: int = 200):
+        self.index = index
+        self.dense_weight = dense_weight
+        self.year_weight = year_weight
+        self.kind_weight = kind_weight
+        self.candidates = candidates
+        self.clauses = index.corpus.clauses
+        years = [d.this_year for d in index.corpus.docs if d.this_year]
+        # The corpus' "now": the latest year its documents plan for as their 今年.
+        self.present = max(years) if years else None
+        self._years = np.array([c.year if c.year is not None else -1 for c in self.clauses], dtype=np.int32)
+        self._kinds = np.array([{PLAN: 1, REVIEW: -1}.get(c.scope, 0) for c in self.clauses], dtype=np.int8)
+
+    def frame(self, question: str) -> QueryFrame:
+        return query_frame(question, self.present)
+
+    def lexical_scores(self, question: str) -> np.ndarray:
+        return self.index.lexical.scores(self.index.tokenizer.query_tokens(question))
+
+    def search(self, question: str, k: int = 10, frame: QueryFrame | None = None) -> list[Hit]:
+        n = len(self.clauses)
+        if n == 0:
+            return []
+        frame = frame or self.frame(question)
+        lex = self.lexical_scores(question)
+        m = min(self.candidates, n)
+        cand = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)
+        qvec = self.index.embedder.encode_queries([question])
+        dsim, didx = self.index.vectors.search(qvec, m)
+        dsim, didx = dsim[0], didx[0]
+        keep = didx >= 0
+        dense = {int(i): float(s) for i, s in zip(didx[keep], dsim[keep])}
+        pool = np.unique(np.concatenate([cand, didx[keep].astype(np.int64)]))
+        lex_pool = lex[pool]
+        lex_max = float(lex_pool.max()) if len(pool) else 0.0
+        lex_n = lex_pool / lex_max if lex_max > 0 else lex_pool
+        dense_pool = np.array([dense.get(int(i), 0.0) for i in pool], dtype=np.float32)
+        missing = [j for j, i in enumerate(pool) if int(i) not in dense]
+        if missing:  # candidates the dense top-m did not reach get their exact similarity
+            vecs = self.index.embedder.encode_documents([dense_text(self.clauses[int(pool[j])]) for j in missing])
+            dense_pool[missing] = vecs @ qvec[0]
+        d_max = float(dense_pool.max()) if len(pool) else 0.0
+        dense_n = np.clip(dense_pool / d_max, 0, None) if d_max > 0 else np.zeros_like(dense_pool)
+        time = self._time_prior(pool, frame)
+        score = lex_n + self.dense_weight * dense_n + time
+        order = np.argsort(-score, kind="stable")[:k]
+        return [
+            Hit(self.clauses[int(pool[j])], float(score[j]), float(lex_pool[j]), float(dense_pool[j]), float(time[j]))
+            for j in order
+        ]
+
+    def _time_prior(self, pool: np.ndarray, frame: QueryFrame) -> np.ndarray:
+        prior = np.zeros(len(pool), dtype=np.float32)
+        if frame.years:
+            y = self._years[pool]
+            known = y >= 0
+            match = np.isin(y, frame.years)
+            prior += np.where(known & match, self.year_weight, 0.0) - np.where(known & ~match, self.year_weight, 0.0)
+        if frame.kind:
+            want = 1 if frame.kind == PLAN else -1
+            kinds = self._kinds[pool]
+            prior += np.where(kinds == want, self.kind_weight, 0.0) - np.where(kinds == -want, self.kind_weight, 0.0)
+        return prior
