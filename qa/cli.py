@@ -44,13 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, default=None, help="问题集（默认 eval/dev.jsonl）")
     p.add_argument("--cmrc", type=Path, help="CMRC 2018 SQuAD 格式文件：句子级检索命中率")
     p.add_argument("--out", type=Path, default=None, help="结果 JSON（默认 eval/results.json）")
+
+    p = sub.add_parser("bench", help="性能基准：合成语料上的建索引时间、大小、内存与查询延迟")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="逗号分隔的条款数（默认 10000,100000,1000000）")
+    p.add_argument("--queries", type=int, default=200, help="每个规模的查询数")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"index": _index, "ask": _ask, "facts": _facts, "eval": _eval}[args.verb](args)
+        return {"index": _index, "ask": _ask, "facts": _facts, "eval": _eval, "bench": _bench}[args.verb](args)
     except QAError as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
@@ -228,3 +233,18 @@ def _eval(args) -> int:
     target.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"结果已保存：{target}")
     return 1 if result["failed"] else 0
+
+
+def _bench(args) -> int:
+    from .bench import format_bench, run_bench
+    from .errors import InputError
+
+    try:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    except ValueError as e:
+        raise InputError(f"--sizes 应是逗号分隔的整数，例如 10000,100000：{args.sizes!r}") from e
+    if not sizes or min(sizes) < 100:
+        raise InputError("--sizes 中每个规模至少 100 条")
+    result = run_bench(sizes, args.queries)
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_bench(result))
+    return 0

@@ -266,6 +266,13 @@ class VectorIndex:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
+    def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given ids (flat and HNSW-flat storage keep them exactly)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return np.zeros((0, self.index.d), np.float32)
+        return self.index.reconstruct_batch(ids)
+
     def save(self, path: Path) -> None:
         import faiss
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .index import Index, dense_text
+from .index import Index
 from .segment import Clause
 from .timescope import PLAN, REVIEW
 
@@ -98,8 +98,7 @@ class Retriever:
         dense_pool = np.array([dense.get(int(i), 0.0) for i in pool], dtype=np.float32)
         missing = [j for j, i in enumerate(pool) if int(i) not in dense]
         if missing:  # candidates the dense top-m did not reach get their exact similarity
-            vecs = self.index.embedder.encode_documents([dense_text(self.clauses[int(pool[j])]) for j in missing])
-            dense_pool[missing] = vecs @ qvec[0]
+            dense_pool[missing] = self.index.vectors.reconstruct(pool[missing]) @ qvec[0]
         d_max = float(dense_pool.max()) if len(pool) else 0.0
         dense_n = np.clip(dense_pool / d_max, 0, None) if d_max > 0 else np.zeros_like(dense_pool)
         time = self._time_prior(pool, frame)

@@ -1,0 +1,242 @@
+"""CMRC 2018 as an outside check: does retrieval find the sentence that holds the answer?
+
+The paragraphs of a SQuAD-style file become documents (one .txt per article title, one
+paragraph a line, no catalog, so no time priors). Every question is asked of our Retriever
+and of two plain references built in the same run: BM25 (bm25s) over sentences split at
+。！？, and BM25 over whole paragraphs, both with jieba search-mode tokens. A sentence-level
+hit is a returned clause or sentence that contains a gold answer text (whitespace ignored);
+a paragraph-level hit is the question's own paragraph, the ceiling sentence retrieval aims at.
+
+    python -m qa.cmrc ../shared/bench/cmrc2018_trial.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+KS = (1, 3, 5)
+_WS = re.compile(r"\s+")
+_TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*")
+
+
+def _nows(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def read_squad(path: Path, limit: int | None = None) -> list[dict]:
+    """Articles of a SQuAD-style file: [{title, paragraphs: [{context, qas}]}]; the first `limit` only."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    articles = data["data"] if isinstance(data, dict) else data
+    if not isinstance(articles, list) or not all("paragraphs" in a for a in articles):
+        raise ValueError(f"{path}: not SQuAD-style JSON (expected data[].paragraphs[].context/qas)")
+    return articles[:limit] if limit is not None else articles
+
+
+def write_documents(articles: list[dict], folder: Path) -> list[str]:
+    """One .txt per article (paragraphs one a line); returns each article's file stem."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stems = []
+    for i, a in enumerate(articles):
+        safe = re.sub(r'[\\/:*?"<>|\s#]+', "_", str(a.get("title") or "untitled")).strip("_")[:60] or "untitled"
+        stem = f"{i:04d}_{safe}"
+        text = "\n".join(_WS.sub(" ", p["context"]).strip() for p in a["paragraphs"])
+        (folder / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
+        stems.append(stem)
+    return stems
+
+
+def sentences(text: str) -> list[str]:
+    """A paragraph split after 。！？ (the terminal stays with its sentence)."""
+    return [s for s in (m.group().strip() for m in _SENTENCE.finditer(text)) if s]
+
+
+class _PlainBM25:
+    """bm25s over jieba search-mode tokens: the reference retriever."""
+
+    def __init__(self, texts: list[str], cut):
+        import bm25s
+
+        self.cut = cut
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([self.tokens(t) or ["∅"] for t in texts], show_progress=False)
+        self.n = len(texts)
+
+    def tokens(self, text: str) -> list[str]:
+        return [w for w in self.cut(text) if _TOKEN_OK.search(w)]
+
+    def top(self, question: str, k: int) -> list[int]:
+        ids = self.bm25.get_tokens_ids(self.tokens(question))
+        if not ids:
+            return []
+        scores = np.asarray(self.bm25.get_scores(ids))
+        k = min(k, self.n)
+        part = np.argpartition(-scores, k - 1)[:k]
+        return [int(i) for i in part[np.argsort(-scores[part], kind="stable")] if scores[i] > 0]
+
+
+def _rates(first_hit: list[int | None], total: int) -> dict:
+    """hit@k rates and counts from the rank (1-based) of each question's first hit."""
+    out: dict = {}
+    for k in KS:
+        c = sum(1 for r in first_hit if r is not None and r <= k)
+        out[f"hit@{k}"] = round(c / total, 4) if total else 0.0
+        out[f"hits@{k}"] = c
+    found = [1.0 / r for r in first_hit if r is not None]
+    out[f"mrr@{max(KS)}"] = round(sum(found) / total, 4) if total else 0.0
+    return out
+
+
+def _first(texts: list[str], answers: list[str]) -> int | None:
+    for rank, t in enumerate(texts, 1):
+        if any(a in t for a in answers):
+            return rank
+    return None
+
+
+def run_cmrc(path: Path, work_dir: Path | None = None, limit: int | None = None) -> dict:
+    """Sentence-level hit@1/3/5 of our Retriever beside plain BM25 over sentences and over paragraphs.
+
+    `limit` takes only the first `limit` articles (and all their questions).
+    """
+    import jieba
+
+    from .corpus import load_corpus
+    from .index import Settings, build_index
+    from .retrieve import Retriever
+
+    path = Path(path)
+    articles = read_squad(path, limit)
+    tmp = None
+    if work_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="qa-cmrc-")
+        work_dir = Path(tmp.name)
+    work_dir = Path(work_dir)
+    try:
+        docs_dir = work_dir / "docs"
+        stems = write_documents(articles, docs_dir)
+        corpus, documents = load_corpus(docs_dir)
+        t0 = time.perf_counter()
+        index = build_index(work_dir / "index", corpus=corpus, settings=Settings(embedder="corpus"), progress=False)
+        build_s = time.perf_counter() - t0
+        retriever = Retriever(index)
+
+        # Questions, with their article's document id and paragraph number.
+        paragraphs: list[str] = []
+        questions: list[tuple[str, list[str], int, str]] = []  # question, answers, paragraph no., doc id
+        for stem, a in zip(stems, articles):
+            for p in a["paragraphs"]:
+                paragraphs.append(_WS.sub(" ", p["context"]).strip())
+                for qa in p.get("qas", []):
+                    answers = list(dict.fromkeys(_nows(x["text"]) for x in qa.get("answers", []) if _nows(x.get("text", ""))))
+                    if answers and qa.get("question", "").strip():
+                        questions.append((qa["question"].strip(), answers, len(paragraphs) - 1, stem))
+        sent_texts, sent_para = [], []
+        for i, p in enumerate(paragraphs):
+            for s in sentences(p):
+                sent_texts.append(s)
+                sent_para.append(i)
+
+        jieba.setLogLevel(60)
+        tok = jieba.Tokenizer()
+        tok.initialize()
+        by_sentence = _PlainBM25(sent_texts, tok.cut_for_search)
+        by_paragraph = _PlainBM25(paragraphs, tok.cut_for_search)
+
+        k = max(KS)
+        clause_nows = [_nows(c.text) for c in index.corpus.clauses]
+        sent_nows = [_nows(s) for s in sent_texts]
+        by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(index.corpus.clauses):
+            by_doc.setdefault(c.doc_id, []).append(i)
+        doc_of_stem = {d.path.stem: d.id for d in documents}
+
+        ours, sent_ref, para_ref = [], [], []
+        within_clause = within_sentence = 0
+        elapsed = 0.0
+        for question, answers, para_no, stem in questions:
+            t = time.perf_counter()
+            hits = retriever.search(question, k)
+            elapsed += time.perf_counter() - t
+            ours.append(_first([_nows(h.clause.text) for h in hits], answers))
+            sent_ref.append(_first([sent_nows[i] for i in by_sentence.top(question, k)], answers))
+            top_paras = by_paragraph.top(question, k)
+            para_ref.append(top_paras.index(para_no) + 1 if para_no in top_paras else None)
+            # Ceilings: the answer lies whole inside one clause / one sentence of its own paragraph.
+            own = [clause_nows[i] for i in by_doc.get(doc_of_stem.get(stem, ""), [])]
+            within_clause += any(a in c for c in own for a in answers)
+            within_sentence += any(a in sent_nows[i] for i, p in enumerate(sent_para) if p == para_no for a in answers)
+
+        n = len(questions)
+        return {
+            "file": str(path),
+            "articles": len(articles),
+            "paragraphs": len(paragraphs),
+            "questions": n,
+            "clauses": len(index.corpus.clauses),
+            "sentences": len(sent_texts),
+            "build_s": round(build_s, 2),
+            "embedder": index.embedder.description,
+            "ours": {
+                **_rates(ours, n),
+                "answer_within_one_clause": round(within_clause / n, 4) if n else 0.0,
+                "ms_per_question": round(1000 * elapsed / n, 2) if n else 0.0,
+            },
+            "bm25_sentences": {**_rates(sent_ref, n), "answer_within_one_sentence": round(within_sentence / n, 4) if n else 0.0},
+            "bm25_paragraphs": _rates(para_ref, n),
+        }
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def format_cmrc(result: dict) -> str:
+    """The result as a small table."""
+    lines = [
+        f"CMRC 2018 检索评测 — {result['file']}",
+        f"{result['articles']} 篇文章 · {result['paragraphs']} 段 · {result['questions']} 个问题 · "
+        f"{result['clauses']} 个条款 · {result['sentences']} 个句子 · 建索引 {result['build_s']} s",
+        f"向量 embedder: {result['embedder']}",
+        "",
+        f"{'检索方式 retriever':<34} {'hit@1':>7} {'hit@3':>7} {'hit@5':>7} {'MRR@5':>7}  上限 ceiling",
+    ]
+    rows = (
+        ("本系统 ours (clauses)", result["ours"], "answer_within_one_clause"),
+        ("BM25 句子 sentences (jieba search)", result["bm25_sentences"], "answer_within_one_sentence"),
+        ("BM25 段落 paragraphs (ceiling)", result["bm25_paragraphs"], None),
+    )
+    for name, r, ceil in rows:
+        c = f"{r[ceil]:.3f}" if ceil else "—"
+        lines.append(f"{name:<34} {r['hit@1']:>7.3f} {r['hit@3']:>7.3f} {r['hit@5']:>7.3f} {r['mrr@5']:>7.3f}  {c}")
+    lines.append("")
+    lines.append(
+        f"命中数 counts: ours {result['ours']['hits@1']}/{result['ours']['hits@3']}/{result['ours']['hits@5']}, "
+        f"sentences {result['bm25_sentences']['hits@1']}/{result['bm25_sentences']['hits@3']}/{result['bm25_sentences']['hits@5']}, "
+        f"paragraphs {result['bm25_paragraphs']['hits@1']}/{result['bm25_paragraphs']['hits@3']}/{result['bm25_paragraphs']['hits@5']}"
+        f" of {result['questions']}; ours {result['ours']['ms_per_question']} ms/question"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m qa.cmrc", description="CMRC 2018 句子级检索评测")
+    ap.add_argument("path", type=Path)
+    ap.add_argument("--limit", type=int, help="only the first N articles")
+    ap.add_argument("--work-dir", type=Path)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args(argv)
+    result = run_cmrc(a.path, a.work_dir, a.limit)
+    print(json.dumps(result, ensure_ascii=False, indent=1) if a.json else format_cmrc(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The benchmark and the CMRC check: every field present and sane on tiny inputs (no timing asserts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.bench import format_bench, run_bench, seed_material, synthetic_corpus
+from qa.cmrc import format_cmrc, run_cmrc, sentences
+
+CMRC = Path(__file__).resolve().parents[2] / "shared" / "bench" / "cmrc2018_trial.json"
+if not CMRC.exists():
+    CMRC = Path("/work/shared/bench/cmrc2018_trial.json")
+
+
+@pytest.fixture(scope="module")
+def material():
+    return seed_material()
+
+
+def test_synthetic_corpus_is_deterministic_and_shaped_like_the_seeds(material):
+    a = synthetic_corpus(900, seed=7, material=material)
+    b = synthetic_corpus(900, seed=7, material=material)
+    c = synthetic_corpus(900, seed=8, material=material)
+    assert [x.text for x in a.clauses] == [x.text for x in b.clauses]
+    assert [x.id for x in a.clauses] == [x.id for x in b.clauses]
+    assert [x.text for x in a.clauses] != [x.text for x in c.clauses]
+    assert len(a.clauses) == 900
+    assert len({x.id for x in a.clauses}) == 900  # ids unique
+    assert {x.year for x in a.clauses} >= {2023, 2024}
+    assert {x.scope for x in a.clauses} >= {"review", "plan"}
+    assert all(x.heading_path and x.text.endswith(("。", "；")) for x in a.clauses)
+    per_para: dict = {}
+    for x in a.clauses:
+        per_para[(x.doc_id, x.para)] = per_para.get((x.doc_id, x.para), 0) + 1
+    assert 5 <= sum(per_para.values()) / len(per_para) <= 11  # ~8 clauses a paragraph
+    seed_chars = set(material.chars) | set("，。；、：0123456789.“”《》（）")
+    assert sum(ch in seed_chars for x in a.clauses for ch in x.text) / sum(len(x.text) for x in a.clauses) > 0.95
+
+
+def test_synthetic_corpus_rejects_a_bad_size(material):
+    with pytest.raises(ValueError, match="positive"):
+        synthetic_corpus(0, material=material)
+
+
+def test_run_bench_reports_every_field():
+    result = run_bench([1500], queries=12, log=lambda m: None, seeds=False)
+    json.dumps(result, ensure_ascii=False)  # serializable as it is
+    (row,) = result["rows"]
+    assert "error" not in row, row.get("error")
+    assert row["clauses"] == 1500 and row["paragraphs"] > 100
+    assert row["build_s"] > 0 and row["index_mb"] > 0
+    assert row["peak_build_mb"] > 50 and row["peak_serve_mb"] > 50 and row["peak_mb"] >= row["peak_build_mb"]
+    for name in ("tokenize", "encode", "lexical", "dense", "hybrid"):
+        lat = row["latency_ms"][name]
+        assert lat["n"] == 12 and 0 < lat["p50"] <= lat["p95"], name
+    assert row["hybrid_empty"] == 0
+    assert all(e["top"] for e in row["examples"])
+    ref = row["reference"]
+    assert ref["rank_bm25"]["lexical"]["p50"] > 0
+    assert ref["faiss_flat"]["dense"]["p50"] > 0
+    assert ref["faiss_flat"]["recall_at_10_ours_vs_exact"] == pytest.approx(1.0)  # flat below the HNSW limit
+    assert set(row["ratios"]) >= {"lexical_vs_rank_bm25_p50", "dense_vs_flat_p50"}
+    assert row["build_phases"] and all(p["seconds"] >= 0 for p in row["build_phases"])
+    targets = {(t["target"], t["size"]): t for t in result["targets"]}
+    assert targets[("build time", "1000000")]["met"] is None  # not measured, not guessed
+    text = format_bench(result)
+    assert "1500" in text and "hybrid" in text and "rank_bm25" in text
+
+
+def test_cmrc_slice_reports_hit_rates_beside_the_references(tmp_path):
+    result = run_cmrc(CMRC, work_dir=tmp_path, limit=12)
+    assert result["articles"] == 12 and result["questions"] > 20
+    assert len(list((tmp_path / "docs").glob("*.txt"))) == 12
+    for name in ("ours", "bm25_sentences", "bm25_paragraphs"):
+        r = result[name]
+        assert 0.0 <= r["hit@1"] <= r["hit@3"] <= r["hit@5"] <= 1.0, name
+        assert r["hits@5"] == round(r["hit@5"] * result["questions"])
+    assert result["bm25_paragraphs"]["hit@5"] > 0.5  # 12 paragraphs: the right one is nearly always near the top
+    assert result["ours"]["hit@5"] > 0
+    assert "hit@1" in format_cmrc(result)
+
+
+def test_sentences_split_after_terminals():
+    assert sentences("甲乙。丙丁！戊？己") == ["甲乙。", "丙丁！", "戊？", "己"]
