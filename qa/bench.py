@@ -265,8 +265,10 @@ class PhaseSampler(threading.Thread):
         last = time.perf_counter()
         while not self._halt.wait(self.interval):
             now = time.perf_counter()
-            frame = sys._current_frames().get(self._main)
-            where, inner = self._where(frame)
+            try:
+                where, inner = self._where(sys._current_frames().get(self._main))
+            except Exception:  # a frame caught mid-change must not end the sampling
+                where, inner = "(unreadable frame)", "?"
             self.seconds[where] += now - last
             self.inner[inner] += now - last
             self.peak[where] = max(self.peak.get(where, 0.0), _rss_mb())
@@ -279,8 +281,9 @@ class PhaseSampler(threading.Thread):
         f = frame
         while f is not None:
             if f.f_code.co_filename.endswith(self.anchor) or f.f_code.co_filename.endswith("bench.py"):
-                src = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
-                return f"{Path(f.f_code.co_filename).name}:{f.f_lineno} {src[:70]}", inner
+                line = f.f_lineno or 0  # None while a frame is between lines
+                src = linecache.getline(f.f_code.co_filename, line).strip() if line else ""
+                return f"{Path(f.f_code.co_filename).name}:{line} {src[:70]}", inner
             f = f.f_back
         return "(elsewhere)", inner
 
@@ -448,6 +451,17 @@ def _references(index, questions: list[str], tokens: list[list[str]], qvecs: np.
     _, ours = index.vectors.search(qvecs, 10)
     recall = float(np.mean([len(set(a) & set(b)) / max(1, len(set(b) - {-1})) for a, b in zip(ours, exact)]))
     out["faiss_flat"] = {"build_s": round(flat_build, 2), "dense": _ms(dense_ref), "recall_at_10_ours_vs_exact": round(recall, 4)}
+    hnsw = getattr(index.vectors.index, "hnsw", None)
+    if hnsw is not None:  # what a wider HNSW search would buy, on the same queries
+        saved, sweep = hnsw.efSearch, []
+        for ef in (64, 128, 256, 512):
+            hnsw.efSearch = ef
+            times = _timed(lambda v: index.vectors.search(v[None, :], 10), qvecs)
+            _, got = index.vectors.search(qvecs, 10)
+            r = float(np.mean([len(set(a) & set(b)) / max(1, len(set(b) - {-1})) for a, b in zip(got, exact)]))
+            sweep.append({"efSearch": ef, "recall_at_10": round(r, 4), "dense": _ms(times)})
+        hnsw.efSearch = saved
+        out["hnsw_ef_sweep"] = sweep
     del vectors, flat
 
     if n > RANK_BM25_LIMIT:
@@ -529,12 +543,20 @@ def run_bench(
     for row in rows:
         if "error" not in row:
             row["ratios"] = _ratios(row)
-    result = {"seed": seed, "queries": queries, "cpus": os.cpu_count(), "python": sys.version.split()[0], "rows": rows}
+    result = {"seed": seed, "queries": queries, "cpus": os.cpu_count(), "python": sys.version.split()[0], "code": code_fingerprint(), "rows": rows}
     result["targets"] = _targets(rows)
     missed = [t for t in result["targets"] if t["met"] is False]
     if missed:
         result["profile"] = _profiles(rows, missed, profile_size, seed, timeout, log)
     return result
+
+
+def code_fingerprint() -> dict[str, str]:
+    """sha256 (first 12 hex) of the modules measured, so a result names the code it measured."""
+    import hashlib
+
+    qa = Path(__file__).resolve().parent
+    return {name: hashlib.sha256((qa / name).read_bytes()).hexdigest()[:12] for name in ("lexical.py", "dense.py", "index.py", "retrieve.py") if (qa / name).exists()}
 
 
 def _ratios(row: dict) -> dict:
@@ -575,23 +597,25 @@ def _targets(rows: list[dict]) -> list[dict]:
 def _profiles(rows: list[dict], missed: list[dict], profile_size: int, seed: int, timeout, log) -> dict:
     by = {r["spec"]: r for r in rows}
     out: dict = {}
+    build_profile = ""  # one cProfile run serves both build targets
     for t in missed:
         row = by.get(t["size"], {})
         if t["target"].endswith("p95") and "hybrid_profile" in row:
             out[f"{t['target']} @ {t['size']}"] = {"why": _why_query(row), "cprofile": row["hybrid_profile"]}
         elif t["target"] in ("build time", "peak memory") and "build_phases" in row:
             entry = {"why": _why_build(row, t["target"]), "phases": row["build_phases"][:8], "inner": row["build_inner"][:8]}
-            if "cprofile" not in out.get("build", {}):
+            if not build_profile:
                 size = str(min(int(t["size"]), profile_size))
                 log(f"[bench] profiling a {size}-clause build with cProfile …")
                 tmp = Path(tempfile.mkdtemp(prefix="qa-bench-prof-"))
                 try:
                     prof = _run_child(["--child-build", size, "--out", str(tmp / "index"), "--seed", str(seed), "--profile"], timeout)
-                    entry["cprofile"] = f"(cProfile of a {size}-clause build, {prof['build_s']} s under the profiler)\n" + prof["build_profile"]
+                    build_profile = f"(cProfile of a {size}-clause build, {prof['build_s']} s under the profiler)\n" + prof["build_profile"]
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
-                    entry["cprofile"] = f"profile failed: {e}"
+                    build_profile = f"profile failed: {e}"
                 finally:
                     shutil.rmtree(tmp, ignore_errors=True)
+            entry["cprofile"] = build_profile
             out[f"{t['target']} @ {t['size']}"] = entry
     return out
 
@@ -631,7 +655,10 @@ def _fmt(v, nd=1) -> str:
 
 def format_bench(result: dict) -> str:
     """The result as readable tables (Chinese with English labels)."""
-    lines = [f"性能基准 benchmark — {result.get('queries')} 个问题/规模，{result.get('cpus')} CPU，seed {result.get('seed')}", ""]
+    lines = [f"性能基准 benchmark — {result.get('queries')} 个问题/规模，{result.get('cpus')} CPU，seed {result.get('seed')}"]
+    if result.get("code"):
+        lines.append("代码 code: " + ", ".join(f"{k} {v}" for k, v in result["code"].items()))
+    lines.append("")
     lines.append("构建 build")
     head = f"{'规模 size':>12} {'条款':>9} {'段落':>8} {'FAISS':>15} {'生成s':>7} {'构建s':>8} {'索引MB':>8} {'构建峰值MB':>10} {'查询峰值MB':>10} {'加载s':>7}"
     lines += [head, "-" * len(head)]
@@ -669,17 +696,29 @@ def format_bench(result: dict) -> str:
         lines.append(f"{r['spec']:>12} " + " ".join(f"{c:>15}" for c in cells))
     notes = [f"  {r['spec']}: rank_bm25 {r['reference']['rank_bm25'].get('skipped') or r['reference']['rank_bm25'].get('note')}"
              for r in result["rows"] if "error" not in r and ("skipped" in r.get("reference", {}).get("rank_bm25", {}) or "note" in r.get("reference", {}).get("rank_bm25", {}))]
+    for r in result["rows"]:
+        sweep = r.get("reference", {}).get("hnsw_ef_sweep") if "error" not in r else None
+        if sweep:
+            notes.append(f"  {r['spec']}: HNSW efSearch → recall@10 vs exact, dense p50: " + "; ".join(
+                f"{x['efSearch']} → {x['recall_at_10']:.3f}, {x['dense']['p50']:.2f} ms" for x in sweep))
     if notes:
         lines += ["", "说明 notes"] + notes
     lines += ["", "目标 targets"]
     for t in result.get("targets", []):
         mark = {True: "达成 met", False: "未达成 MISSED", None: "未测 not measured"}[t["met"]]
         lines.append(f"  {t['target']} @ {t['size']}: {_fmt(t['value'], 2)} {t['unit']} (≤ {t['limit']:g}) — {mark}" + (f" ({t['note']})" if t.get("note") and t["met"] is not None else ""))
+    shown = set()
     for name, p in result.get("profile", {}).items():
         lines += ["", f"剖析 profile — {name}", f"  {p['why']}"]
-        for ph in p.get("phases", []):
+        phases = p.get("phases", [])
+        if name.startswith("peak memory"):
+            phases = sorted(phases, key=lambda ph: -ph["peak_rss_mb"])
+        for ph in phases:
             lines.append(f"    {ph['seconds']:>8.1f} s  {ph['peak_rss_mb']:>8.0f} MB  {ph['where']}")
-        if p.get("cprofile"):
+        if p.get("cprofile") in shown:
+            lines.append("    (cProfile: same as above)")
+        elif p.get("cprofile"):
+            shown.add(p["cprofile"])
             lines += ["    " + line for line in p["cprofile"].splitlines()[:18]]
     return "\n".join(lines)
 

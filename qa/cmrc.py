@@ -132,6 +132,7 @@ def run_cmrc(path: Path, work_dir: Path | None = None, limit: int | None = None)
         # Questions, with their article's document id and paragraph number.
         paragraphs: list[str] = []
         questions: list[tuple[str, list[str], int, str]] = []  # question, answers, paragraph no., doc id
+        skipped = 0  # a question with no text or no gold answer cannot be scored
         for stem, a in zip(stems, articles):
             for p in a["paragraphs"]:
                 paragraphs.append(_WS.sub(" ", p["context"]).strip())
@@ -139,6 +140,8 @@ def run_cmrc(path: Path, work_dir: Path | None = None, limit: int | None = None)
                     answers = list(dict.fromkeys(_nows(x["text"]) for x in qa.get("answers", []) if _nows(x.get("text", ""))))
                     if answers and qa.get("question", "").strip():
                         questions.append((qa["question"].strip(), answers, len(paragraphs) - 1, stem))
+                    else:
+                        skipped += 1
         sent_texts, sent_para = [], []
         for i, p in enumerate(paragraphs):
             for s in sentences(p):
@@ -181,6 +184,7 @@ def run_cmrc(path: Path, work_dir: Path | None = None, limit: int | None = None)
             "articles": len(articles),
             "paragraphs": len(paragraphs),
             "questions": n,
+            "skipped_questions": skipped,
             "clauses": len(index.corpus.clauses),
             "sentences": len(sent_texts),
             "build_s": round(build_s, 2),
@@ -202,7 +206,7 @@ def format_cmrc(result: dict) -> str:
     """The result as a small table."""
     lines = [
         f"CMRC 2018 检索评测 — {result['file']}",
-        f"{result['articles']} 篇文章 · {result['paragraphs']} 段 · {result['questions']} 个问题 · "
+        f"{result['articles']} 篇文章 · {result['paragraphs']} 段 · {result['questions']} 个问题（跳过 {result.get('skipped_questions', 0)} 个空问题） · "
         f"{result['clauses']} 个条款 · {result['sentences']} 个句子 · 建索引 {result['build_s']} s",
         f"向量 embedder: {result['embedder']}",
         "",
