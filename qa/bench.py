@@ -389,7 +389,6 @@ def child_query(folder: Path, queries: int, seed: int = SEED, seeds: bool = Fals
     index = load_index(folder)
     retriever = Retriever(index)
     load_s = time.perf_counter() - t0
-    n = len(index.corpus.clauses)
     questions = seeds_questions(queries) if seeds else synthetic_questions(index.corpus, queries, seed, index.tokenizer._jieba.cut)
     warm = questions[: min(10, len(questions))]
     for q in warm:  # warm-up: first calls pay for imports, caches and page faults

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from . import facts as facts_mod
 from .facts import Fact
-from .text import HEADING_START, Document
+from .text import Document
 from .timescope import NONE, Frame, Scope, heading_scope, text_scope
 
 _OPEN, _CLOSE = "“‘《「『【（(", "”’》」』】）)"

@@ -13,7 +13,6 @@ from qa.errors import BadIndex
 from qa.index import Settings, build_index, load_index, open_index
 from qa.retrieve import Retriever
 
-from .conftest import SEEDS
 
 
 def top(index, question, k=5):
