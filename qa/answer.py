@@ -85,23 +85,26 @@ class Answer:
         }
 
 
-def normalize_question(question: str) -> str:
+def normalize_question(question: str, what: str = "问题") -> str:
     """Full-/half-width forms unified, traditional characters simplified, whitespace trimmed.
 
-    Raises InputError for an empty, over-long or non-Chinese question.
+    Raises InputError for an empty, over-long or non-Chinese question (or, with
+    what="说法", a claim to check).
     """
+    example = "2024年新增停车位4.4万个" if what == "说法" else "2024年新增停车位目标"
     if not isinstance(question, str):
-        raise InputError("问题必须是文本")
+        raise InputError(f"{what}必须是文本")
     q = unicodedata.normalize("NFKC", question).strip()
     q = re.sub(r"\s+", " ", q)
     if not q:
-        raise InputError("问题为空，请输入要查询的内容，例如：2024年新增停车位目标")
+        hint = "要核查的说法" if what == "说法" else "要查询的内容"
+        raise InputError(f"{what}为空，请输入{hint}，例如：{example}")
     if len(q) > MAX_QUESTION:
-        raise InputError(f"问题太长（{len(q)} 个字符），请控制在 {MAX_QUESTION} 个字符以内")
+        raise InputError(f"{what}太长（{len(q)} 个字符），请控制在 {MAX_QUESTION} 个字符以内")
     if not _CJK.search(q):
         if _LATIN.search(q):
-            raise InputError("文档是中文的，请用中文提问，例如：“2024年新增停车位目标”或“供热方面有什么新举措？”")
-        raise InputError("问题里没有可以检索的文字，请用中文描述要查的内容")
+            raise InputError(f"文档是中文的，请用中文输入{what}，例如：“{example}”")
+        raise InputError(f"{what}里没有可以检索的文字，请用中文描述要查的内容")
     return _t2s(q)
 
 

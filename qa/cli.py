@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, facts, eval, bench. Translates between people and the API."""
+"""The `qa` command: index, ask, check, conflicts, facts, eval, bench. Translates between people and the API."""
 
 from __future__ import annotations
 
@@ -32,7 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="按约定输出 JSON")
     p.add_argument("--batch", type=Path, help="每行一个问题（纯文本或含 question 字段的 JSON）")
 
-    p = sub.add_parser("facts", help="列出文件中的数字（指标、数值、年份、目标/完成）")
+    p = sub.add_parser("check", help="核查一条说法：支持 / 矛盾 / 部分支持 / 未找到，附原文出处")
+    _common(p)
+    p.add_argument("claim", nargs="?", help="要核查的说法，例如：2024年新增停车位4.4万个")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--batch", type=Path, help="每行一条说法（纯文本或含 claim 字段的 JSON）")
+
+    p = sub.add_parser("conflicts", help="各文件对同一指标、同一年份给出的数字：矛盾 / 口径不同 / 一致")
+    _common(p)
+    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+
+    p = sub.add_parser("facts", help="列出文件中的数字（指标、数值、年份、目标/完成），按领域分组")
     _common(p)
     p.add_argument("--year", type=int)
     p.add_argument("--kind", choices=["target", "result", "other"])
@@ -55,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"index": _index, "ask": _ask, "facts": _facts, "eval": _eval, "bench": _bench}[args.verb](args)
+        verbs = {"index": _index, "ask": _ask, "check": _check, "conflicts": _conflicts, "facts": _facts, "eval": _eval, "bench": _bench}
+        return verbs[args.verb](args)
     except QAError as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
@@ -106,7 +117,7 @@ def _index(args) -> int:
     return 0
 
 
-def _read_batch(path: Path) -> list[str]:
+def _read_batch(path: Path, field: str = "question") -> list[str]:
     questions = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -119,7 +130,7 @@ def _read_batch(path: Path) -> list[str]:
                 from .errors import InputError
 
                 raise InputError(f"{path} 中有一行不是合法 JSON：{e}") from e
-            questions.append(str(obj.get("question", "")))
+            questions.append(str(obj.get(field, "")))
         else:
             questions.append(line)
     return questions
@@ -159,24 +170,24 @@ def render_answer(a) -> str:
         for c in a.conflicts:
             vals = "、".join(f"{v.value}[{v.citation}]" for v in c.values)
             lines.append(f"⚠ 文件之间不一致：{c.indicator}（{c.year}年）{vals}")
-    if a.citations:
-        lines.append("出处：")
-        for c in a.citations:
-            where = f"第{c.line_start}行" if c.line_start == c.line_end else f"第{c.line_start}–{c.line_end}行"
-            lines.append(f"  [{c.n}] {c.title} · {c.section or '（无标题）'} · {c.source} {where}")
-            lines.append(f"      “{c.quote}”")
+    lines += _render_citations(a.citations)
     lines.append(f"（{a.elapsed_ms} 毫秒；{a.embedder}）")
     return "\n".join(lines) + "\n"
 
 
 def _facts(args) -> int:
+    from .audit import area_of, area_order, is_commitment
+
     idx = _open(args)
     rows = []
     for f, c in idx.corpus.facts(year=args.year, kind=args.kind, doc=args.doc):
+        if args.kind == "target" and not is_commitment(f, c):
+            continue  # "抓好8个方面重点工作" counts the document's parts, it promises nothing
         cite = idx.corpus.cite(c, 0).to_dict()
         del cite["n"], cite["score"]
         rows.append(
             {
+                "area": area_of(c, f),
                 "indicator": f.indicator,
                 "value": f.value,
                 "number": f.number,
@@ -189,21 +200,110 @@ def _facts(args) -> int:
                 **cite,
             }
         )
+    rows.sort(key=lambda r: area_order(r["area"]))  # stable: document order within an area
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     elif args.format == "csv":
-        buf = io.StringIO()
-        fields = ["indicator", "value", "qualifier", "year", "kind", "type", "title", "section", "source", "line_start", "line_end", "quote"]
-        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-        sys.stdout.write(buf.getvalue())
+        fields = ["area", "indicator", "value", "qualifier", "year", "kind", "type", "title", "section", "source", "line_start", "line_end", "quote"]
+        _write_csv(rows, fields)
     else:
         kind = {"target": "目标", "result": "完成", "other": "—"}
+        area = None
         for r in rows:
+            if r["area"] != area:
+                area = r["area"]
+                print(f"【{area}】")
             value = r["value"] + (f"（{r['qualifier']}）" if r["qualifier"] else "")
-            print(f"{r['year'] or '—'}\t{kind[r['kind']]}\t{r['indicator']}\t{value}\t{r['doc_id']}:{r['line_start']}\t{r['section']}")
+            print(f"  {r['year'] or '—'}\t{kind[r['kind']]}\t{r['indicator']}\t{value}\t{r['doc_id']}:{r['line_start']}\t{r['section']}")
         print(f"共 {len(rows)} 条", file=sys.stderr)
+    return 0
+
+
+def _write_csv(rows: list[dict], fields: list[str]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    sys.stdout.write(buf.getvalue())
+
+
+def _check(args) -> int:
+    from .answer import normalize_question
+    from .audit import Auditor
+    from .errors import InputError
+
+    if args.batch is None and args.claim is None:
+        raise InputError("请给出要核查的说法，例如：qa check \"2024年新增停车位4.4万个\"")
+    claims = _read_batch(args.batch, "claim") if args.batch else [args.claim]
+    if not args.batch:
+        normalize_question(args.claim, "说法")  # bad input fails before the index is opened
+    auditor = Auditor(_open(args))
+    for claim in claims:
+        try:
+            v = auditor.check(claim)
+        except InputError as e:
+            if not args.batch:
+                raise
+            print(json.dumps({"claim": claim, "error": str(e)}, ensure_ascii=False) if args.json else f"说法：{claim}\n错误：{e}\n")
+            continue
+        print(json.dumps(v.to_dict(), ensure_ascii=False) if args.json else render_verdict(v))
+    return 0
+
+
+def render_verdict(v) -> str:
+    """A verdict with its reason and cited evidence, for people."""
+    lines = [f"说法：{v.claim}", f"结论：{v.label}", f"理由：{v.reason}"]
+    lines += _render_citations(v.evidence)
+    return "\n".join(lines) + "\n"
+
+
+def _render_citations(citations) -> list[str]:
+    if not citations:
+        return []
+    lines = ["出处："]
+    for c in citations:
+        where = f"第{c.line_start}行" if c.line_start == c.line_end else f"第{c.line_start}–{c.line_end}行"
+        lines.append(f"  [{c.n}] {c.title} · {c.section or '（无标题）'} · {c.source} {where}")
+        lines.append(f"      “{c.quote}”")
+    return lines
+
+
+def _conflicts(args) -> int:
+    from .audit import GROUP_LABELS, conflicts
+
+    idx = _open(args)
+    entries = conflicts(idx.corpus)
+    if args.format == "json":
+        print(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=1))
+        return 0
+    rows = []
+    for e in entries:
+        for fig in e.figures:
+            c = fig.citation
+            rows.append({"group": e.label, "indicator": e.indicator, "year": e.year, "doc_id": c.doc_id, "title": c.title,
+                         "figure_indicator": fig.fact.indicator, "value": fig.to_dict()["value"], "kind": fig.fact.kind,
+                         "source": c.source, "line_start": c.line_start, "line_end": c.line_end, "quote": c.quote, "reason": e.reason})
+    if args.format == "csv":
+        _write_csv(rows, ["group", "indicator", "year", "doc_id", "figure_indicator", "value", "kind", "source", "line_start", "line_end", "quote", "reason"])
+        return 0
+    counts = {g: sum(e.group == g for e in entries) for g in GROUP_LABELS}
+    summary = "，".join(f"{GROUP_LABELS[g]} {n} 项" for g, n in counts.items())
+    if args.format == "markdown":
+        print(f"# 文件间数字对照\n\n{summary}\n")
+        print("| 分组 | 指标 | 年份 | 文件 | 原文数字 | 出处 | 说明 |\n|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['group']} | {r['indicator']} | {r['year']} | {r['title']} | {r['figure_indicator']}{r['value']} | {r['source']}:{r['line_start']} | {r['reason']} |")
+        return 0
+    label = None
+    for e in entries:
+        if e.label != label:
+            label = e.label
+            print(f"【{label}】")
+        print(f"  {e.year}年 {e.indicator}：{e.reason}")
+        for fig in e.figures:
+            c = fig.citation
+            print(f"    · {fig.fact.indicator}{fig.to_dict()['value']}（{c.doc_id}，{c.source} 第{c.line_start}行）")
+    print(summary, file=sys.stderr)
     return 0
 
 

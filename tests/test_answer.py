@@ -109,4 +109,4 @@ def test_facts_cli_lists_targets_with_sources(seed_index, capsys):
     assert {r["value"] for r in parking} == {"4.4万个", "1.8万个"}
     assert all(r["value"] in r["quote"] and r["line_start"] >= 1 for r in rows)
     assert main(["facts", "--doc", "communique2023", "--format", "csv", "--index", str(seed_index.folder)]) == 0
-    assert capsys.readouterr().out.startswith("indicator,value,qualifier,year,kind")
+    assert capsys.readouterr().out.startswith("area,indicator,value,qualifier,year,kind")
