@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from .answer import KIND_LABEL, Answerer, _lcs, figure_text, indicator_key, normalize_question
+from .answer import AGREEMENT, CONTRADICTION, KIND_LABEL, MEASURE, Answerer, _lcs, figure_text, indicator_key, normalize_question
 from .corpus import Citation, Corpus
 from .facts import Fact, extract
 from .index import Index
@@ -24,7 +24,6 @@ from .timescope import PLAN, REVIEW, Scope
 
 SUPPORTED, CONTRADICTED, PARTLY, NOT_FOUND = "supported", "contradicted", "partly", "not_found"
 LABELS = {SUPPORTED: "支持", CONTRADICTED: "矛盾", PARTLY: "部分支持", NOT_FOUND: "未找到"}
-CONTRADICTION, MEASURE, AGREEMENT = "contradiction", "measure", "agreement"
 GROUP_LABELS = {CONTRADICTION: "矛盾", MEASURE: "口径不同", AGREEMENT: "一致"}
 
 _FLOOR = ("以上", "超过", "突破", "不低于", "不少于", "至少", "超", "多", "余")
@@ -33,6 +32,7 @@ _ABOUT = ("左右", "约", "近")
 _TIME_WORDS = re.compile(r"(?:19|20)\d{2}年|今年|明年|去年|上年|本年|过去一年|全年|全市|全区|首府|呼和浩特市?|我市")
 _NOT_MEASURE = re.compile(r"(?:的)?(?:目标|计划|任务|预期|完成|实现|达到|为|是|约|共|累计)+$")
 _PERIOD = re.compile(r"累计|[两三四五六七八九十]年(?:来|内|间|共|累计)|(?:19|20)\d{2}\s*[—–\-至到]\s*(?:19|20)\d{2}")
+_CHANGE_TAIL = re.compile(r"(?:增长|下降|减少)$")  # not 提升: "改造提升" is a kind of work, not a rate
 _COMPOUND = re.compile(r"和|及|与|、|\+")
 
 
@@ -81,10 +81,28 @@ def same_value(a: Fact, b: Fact) -> bool:
 # -- indicators ----------------------------------------------------------------------------
 
 
+def _read_aliases() -> list[tuple[str, str]]:
+    from importlib.resources import files
+
+    out = []
+    for line in files("qa").joinpath("data/measures.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            canonical, variants = line.split("\t")
+            out += [(v, canonical) for v in variants.split()]
+    return sorted(out, key=lambda x: -len(x[0]))
+
+
+ALIASES = _read_aliases()
+
+
 def measure_key(indicator: str) -> str:
-    """What an indicator measures, without time words, verbs and 目标/完成 tails."""
+    """What an indicator measures, without time words, verbs and 目标/完成 tails; the names
+    qa/data/measures.tsv lists for one measure become its canonical name."""
     key = indicator_key(_TIME_WORDS.sub("", indicator))
     key = _NOT_MEASURE.sub("", key)
+    for variant, canonical in ALIASES:
+        if variant in key:
+            return canonical
     return indicator_key(key) or indicator
 
 
@@ -94,6 +112,13 @@ def similarity(a: str, b: str) -> float:
     ka, kb = measure_key(a), measure_key(b)
     if ka == kb:
         return 1.0
+    ca, cb = _CHANGE_TAIL.search(ka), _CHANGE_TAIL.search(kb)
+    if (ca and ca.group()) != (cb and cb.group()):
+        return 0.0  # a growth rate and a level, or two different changes
+    if ca:  # compare what grows: "接待国内游客增长" ~ "接待国内游客人数增长"
+        ka, kb = (re.sub(r"(?:人数|数量)$", "", k[: m.start()]) for k, m in ((ka, ca), (kb, cb)))
+        if ka == kb:
+            return 1.0
     short = min(len(ka), len(kb))
     if short >= 2 and (ka in kb or kb in ka):
         longer = ka if len(ka) > len(kb) else kb
@@ -365,20 +390,31 @@ def _explain(members: list[tuple[Fact, Clause]], corpus: Corpus) -> tuple[list[t
         v = min(common)
         chosen = [next((f, c) for f, c in by_doc[d] if round(f.base()[0], 6) == v) for d in docs]
         return chosen, AGREEMENT, "各文件给出的数字相同。"
-    for d in docs:  # one document's parts add up to another's whole
+    for d in docs:  # one document's parts against another's whole
         parts = by_doc[d]
         if len(parts) < 2:
             continue
         total = sum(f.base()[0] for f, _ in parts)
+        unit = parts[0][0].base()[1]
+        listed = "、".join(f"{f.indicator}{figure_text(f)}" for f, _ in parts)
         for e in docs:
-            whole = next(((f, c) for f, c in by_doc[e] if e != d and _close(f.base()[0], total)), None)
+            if e == d:
+                continue
+            whole = next(((f, c) for f, c in by_doc[e] if _close(f.base()[0], total)), None)
             if whole:
-                listed = "、".join(f"{f.indicator}{figure_text(f)}" for f, _ in parts)
                 reason = (
-                    f"统计范围不同：{corpus.by_doc[d].title}分项列出（{listed}），合计{_number(total)}{parts[0][0].base()[1]}，"
+                    f"统计范围不同：{corpus.by_doc[d].title}分项列出（{listed}），合计{_number(total)}{unit}，"
                     f"与{corpus.by_doc[e].title}的“{whole[0].indicator}{figure_text(whole[0])}”相同。"
                 )
                 return parts + [whole], MEASURE, reason
+            combined = [(f, c) for f, c in by_doc[e] if len(_verbs(_lead_in(f, c) + f.indicator)) > 1]
+            if len(combined) == 1 and len({_verbs(f.indicator) for f, _ in parts}) > 1:
+                f, c = combined[0]
+                reason = (
+                    f"按同一口径相加仍不一致：{corpus.by_doc[d].title}分项列出（{listed}），合计{_number(total)}{unit}；"
+                    f"{corpus.by_doc[e].title}的“{f.indicator}{figure_text(f)}”是合计数。"
+                )
+                return parts + [(f, c)], CONTRADICTION, reason
     chosen = [max(by_doc[d], key=lambda fc, d=d: _affinity(fc[0], by_doc, d)) for d in docs]
     group, reason = _classify(chosen, corpus)
     return chosen, group, reason
@@ -396,6 +432,7 @@ def _number(x: float) -> str:
 def _classify(members: list[tuple[Fact, Clause]], corpus: Corpus) -> tuple[str, str]:
     """Group and reason for figures of one measure and year, one from each document, that differ."""
     keys = {measure_key(f.indicator) for f, _ in members}
+    same_key = all(similarity(f.indicator, g.indicator) == 1.0 for f, _ in members for g, _ in members)
     kinds = {f.kind for f, _ in members}
     periods = [f for f, c in members if _PERIOD.search(_lead_in(f, c))]
     scopes = {_verbs(_lead_in(f, c)) for f, c in members}
@@ -406,9 +443,9 @@ def _classify(members: list[tuple[Fact, Clause]], corpus: Corpus) -> tuple[str, 
         return MEASURE, "一份文件给出的是目标，另一份是完成情况，不能直接比较。"
     if len(scopes) > 1 and ("新建", "改造") in scopes:
         return MEASURE, "统计范围不同：一份文件只计新建，另一份是新建与改造提升的合计。"
-    if compound and len(keys) > 1:
+    if compound and not same_key:
         return MEASURE, f"统计范围不同：“{compound[0].indicator}”包含多项，与其他文件的指标范围不一致。"
-    if len(keys) > 1:
+    if not same_key:
         named = "”与“".join(sorted(keys))
         return MEASURE, f"指标表述不同（“{named}”），可能不是同一口径。"
     reason = "同一指标、同一年份，各文件给出的数字不同。"

@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, default=None, help="问题集（默认 eval/dev.jsonl）")
     p.add_argument("--cmrc", type=Path, help="CMRC 2018 SQuAD 格式文件：句子级检索命中率")
     p.add_argument("--out", type=Path, default=None, help="结果 JSON（默认 eval/results.json）")
+    p.add_argument("--calibrate", action="store_true", help="另列出各拒答阈值下的拒答率与误拒率")
 
     p = sub.add_parser("bench", help="性能基准：合成语料上的建索引时间、大小、内存与查询延迟")
     p.add_argument("--sizes", default="10000,100000,1000000", help="逗号分隔的条款数（默认 10000,100000,1000000）")
@@ -320,6 +321,13 @@ def _eval(args) -> int:
     for key in ("recall@1", "recall@3", "recall@5", "mrr", "figure_accuracy", "abstention", "false_abstention", "conflicts_flagged"):
         print(f"  {key:18s} {m[key]:.3f}")
     print("  未达标：" + ("、".join(result["failed"]) if result["failed"] else "无"))
+    if args.calibrate:
+        from .evaluate import calibrate
+
+        out["calibration"] = rows = calibrate(idx, read_questions(path))
+        print("  拒答阈值    拒答率（无答案题）  误拒率（有答案题）")
+        for r in rows:
+            print(f"  {r['threshold']:<10.2f}  {r['abstention']:<18.3f}  {r['false_abstention']:.3f}")
     if args.cmrc:
         from .cmrc import format_cmrc, run_cmrc
 

@@ -121,3 +121,29 @@ def evaluate(index: Index, questions: list[dict], answerer: Answerer | None = No
     if metrics["false_abstention"] > MAX_FALSE_ABSTENTION:
         failed.append("false_abstention")
     return {"metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}, "failed": failed, "details": details}
+
+
+def calibrate(index: Index, questions: list[dict], thresholds: tuple[float, ...] = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)) -> list[dict]:
+    """Abstention and false abstention of the dev set at each coverage threshold.
+
+    The threshold (`Answerer.abstain_below`) is the share of a question's content words,
+    weighted by idf, that the best passage and its context must contain. Pick the widest
+    band where abstention ≥ 0.9 and false abstention ≤ 0.03 and stand in its middle.
+    """
+    from .retrieve import Retriever
+
+    retriever = Retriever(index)
+    rows = []
+    for t in thresholds:
+        answerer = Answerer(index, retriever=retriever, abstain_below=t)
+        res = [(row.get("answerable", True), answerer.answer(row["question"]).abstained) for row in questions]
+        answerable = [ab for ok, ab in res if ok]
+        unanswerable = [ab for ok, ab in res if not ok]
+        rows.append(
+            {
+                "threshold": t,
+                "abstention": round(sum(unanswerable) / len(unanswerable), 4) if unanswerable else 1.0,
+                "false_abstention": round(sum(answerable) / len(answerable), 4) if answerable else 0.0,
+            }
+        )
+    return rows

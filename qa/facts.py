@@ -30,9 +30,12 @@ _STOPS = "，；：。！？（）(),;:\n"
 _SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4}
 # Words that open an indicator phrase but say nothing about what is measured.
 _LEAD = re.compile(
-    r"^(?:其中|同时|并且|并|和|及|以及|全年|全市|全区|我们|我市|首府|要|将|还要|再|力争|争取|确保|预计|"
+    r"^(?:其中|同时|并且|并|和|及|以及|全年|全市|全区|我们|我市|首府|要|将|还要|再|力争|争取|确保|预计|圆满|超额|率先|顺利|全面|"
     r"累计|共|总计|共计|实施|完成|实现|开展|推动|推进|建成|达到|达|力求|使|让|使得|其)+"
 )
+_NEW = re.compile(r"^(?:新增|新建|新引进)")
+_BARE_VERB = re.compile(r"改造提升|提升改造|改造|提升|续建|改扩建|新建|新增")
+_OBJECT = re.compile(r"^(?:新增|新建|续建|新续建|新建续建|改造提升|提升改造|改造|提升|改扩建|建设)+")
 _CHANGE = re.compile(r"^(?:同比|比上年|较上年)?(?:增长|下降|提高|增加|减少|提升|降低|上升)$")
 
 
@@ -100,16 +103,18 @@ def _pre_start(text: str, a: int) -> int:
     return a
 
 
-def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", context: str = "") -> list[Fact]:
+def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", context: tuple[str, ...] | str = ()) -> list[Fact]:
     """Facts in text[start:end]; scope_at(pos) gives the Scope in force at a position.
 
-    `context` is the indicator of the last fact before this clause in the same sentence, which
-    a clause like "今年还要增加3300万平方米" continues.
+    `context` holds the indicators of the facts before this clause in the same sentence: a
+    clause like "今年还要增加3300万平方米" continues the last, "同比分别增长15％、57％" the last few.
     """
     facts: list[Fact] = []
     piece = text[start:end]
     prev_end = 0
-    prev_indicator = context
+    context = (context,) if isinstance(context, str) else tuple(context)
+    prev_indicator = context[-1] if context else ""
+    queue: list[str] = []  # indicators a "分别" list hands to the values that follow it
     for a, b, label in classify(piece):
         if label not in ("quantity", "rank"):
             continue
@@ -127,7 +132,11 @@ def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", cont
             qual = (m.group("pre") or "") + (m.group("post") or "")
         if ve <= prev_end:
             continue
-        indicator = _indicator(piece, vs, ve, prev_end, prev_indicator, label, unit)
+        if queue and not re.fullmatch(r"[、和及与，]?", piece[prev_end:vs]):
+            queue = []
+        if not queue:
+            queue = _respectively(piece, vs, ve, prev_end, list(context) + [f.indicator for f in facts])
+        indicator = queue.pop(0) if queue else _indicator(piece, vs, ve, prev_end, prev_indicator, label, unit)
         scope = scope_at(start + a)
         facts.append(
             Fact(
@@ -146,6 +155,42 @@ def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", cont
         )
         prev_end, prev_indicator = ve, indicator
     return facts
+
+
+def _respectively(piece: str, vs: int, ve: int, prev_end: int, before: list[str]) -> list[str]:
+    """Indicators for the values of a "分别" list that starts at vs, or [] when there is none.
+
+    "营业总收入和资产总额分别达到62.4亿元、2166.8亿元" names its subjects before 分别;
+    "国家高新技术企业达到533家、科技型中小企业达到649家，同比分别增长15％、57％" takes
+    them from the figures before it; "总数分别达到912个、638公里" adds 总数 to those.
+    """
+    a = vs
+    while a > prev_end and piece[a - 1] not in _STOPS:
+        a -= 1
+    lead = piece[a:vs]
+    m = re.search(r"^(.*?)(?:同比|比上年|较上年)?分别(.*)$", lead)
+    if not m:
+        return []
+    values = 1
+    rest = ve
+    while True:
+        nxt = QUANTITY.match(piece, rest + 1) if piece[rest : rest + 1] in ("、", "和") else None
+        if not nxt:
+            break
+        values += 1
+        rest = nxt.end()
+    verb = re.sub(r"^(?:为|是)$", "", m.group(2))
+    head = _LEAD.sub("", re.sub(r"(?:同比|比上年|较上年)$", "", m.group(1)))
+    items = [_LEAD.sub("", x) for x in re.split(r"[、和及与]", head) if x]
+    suffix = ""
+    if len(items) != values:
+        subjects = before[-values:]
+        if len(subjects) != values:
+            return []
+        suffix = head if len(head) <= 4 else ""  # 总数
+        items = [_NEW.sub("", x) for x in subjects] if suffix else subjects
+    change = _CHANGE.match(verb) is not None
+    return [f"{x}{suffix}{verb if change else ''}" for x in items]
 
 
 def _indicator(piece: str, vs: int, ve: int, prev_end: int, prev_indicator: str, label: str, unit: str) -> str:
@@ -175,6 +220,14 @@ def _indicator(piece: str, vs: int, ve: int, prev_end: int, prev_indicator: str,
     elif _CHANGE.match(ind) and subject:
         # "…2000万平方米、今年还要增加3300万平方米": an amount continues the subject's measure.
         ind = subject + ind if "%" in unit or "％" in unit or "百分点" in unit else subject
+    elif subject and re.fullmatch(r"投资|产值|收入|资金|销售额", ind) and re.match(r"^[、，]?(?:完成|实现|带动|拉动)", raw):
+        # "实施重点项目1125个、完成投资1355亿元": the investment is the projects' investment.
+        ind = subject + ind
+    elif subject and _BARE_VERB.fullmatch(ind) and not after:
+        # "新建高标准农田14.5万亩、提升改造13万亩": the second works on the same object.
+        ind = ind + _OBJECT.sub("", subject)
+    elif subject and ind in ("总数", "总量", "总计"):
+        ind = _NEW.sub("", subject) + ind  # "新增规上工业企业41户，总数达到322户"
     elif len(ind) <= 3 and after:
         ind = ind + after
     return ind or "（未标明）"

@@ -196,7 +196,7 @@ class Segmenter:
                 topic = first.rstrip("。")
             enum_label = ""
             for s_no, (sa, sb) in enumerate(sentences, 1):
-                context = ""
+                context: tuple[str, ...] = ()
                 for c_no, (ca, cb) in enumerate(self._clauses(text, sa, sb), 1):
                     m = _ENUM.match(text, ca)
                     if m:
@@ -205,7 +205,7 @@ class Segmenter:
                     path = base_path + ((topic,) if topic else ()) + ((enum_label,) if enum_label else ())
                     clause = self._clause(doc, frame, pscope, path, para_no, s_no, c_no, ca, cb, context)
                     clauses.append(clause)
-                    context = clause.facts[-1].indicator if clause.facts else context
+                    context += tuple(f.indicator for f in clause.facts)
         return clauses
 
     def _clauses(self, text: str, a: int, b: int) -> list[tuple[int, int]]:

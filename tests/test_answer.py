@@ -110,3 +110,36 @@ def test_facts_cli_lists_targets_with_sources(seed_index, capsys):
     assert all(r["value"] in r["quote"] and r["line_start"] >= 1 for r in rows)
     assert main(["facts", "--doc", "communique2023", "--format", "csv", "--index", str(seed_index.folder)]) == 0
     assert capsys.readouterr().out.startswith("area,indicator,value,qualifier,year,kind")
+
+
+def test_each_part_of_a_two_part_question_gets_its_figure(answerer):
+    a = answerer.answer("2023年新增了多少户规上工业企业？总数达到多少？")
+    assert "41户" in a.answer and "322户" in a.answer
+    a = answerer.answer("2024年新引进亿元以上项目的目标是多少个，要完成多少投资？")
+    assert "400个以上" in a.answer and "700亿元以上" in a.answer
+
+
+def test_the_unit_asked_for_narrows_the_figures(answerer):
+    # Only 2023's 41户 is counted in 户; a 2024 growth rate is no answer to "多少户".
+    a = answerer.answer("2024年计划新增多少户规上工业企业？")
+    assert a.abstained and all(f.value != "16％" for f in a.facts)
+    assert a.answer.startswith("文件中没有")
+
+
+def test_a_difference_of_measure_is_explained_not_flagged(answerer):
+    a = answerer.answer("2024年新建续建中小学、幼儿园多少所？")
+    assert {"61所", "14所", "47所"} <= {f.value for f in a.facts}
+    assert not a.conflicts and "口径不同" in a.answer and "合计61所" in a.answer
+
+
+def test_a_sum_that_still_differs_is_a_conflict(answerer):
+    a = answerer.answer("2024年高标准农田新建和提升改造一共多少万亩？")
+    (c,) = a.conflicts
+    assert {v.value for v in c.values} == {"14.5万亩", "13万亩", "27万亩"}
+
+
+def test_another_documents_words_are_shown_beside_a_figure(answerer):
+    a = answerer.answer("2024年大学生留呼的目标是多少人？")
+    assert "5万名" in a.answer and "五万大学生留呼专项行动" in a.answer
+    assert {c.doc_id for c in a.citations} == {"report2024", "communique2023"}
+    assert not verify(a)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 
 import pytest
 
@@ -148,7 +149,7 @@ def test_bad_claims_are_refused(auditor):
 
 
 def _entry(entries, indicator, year):
-    found = [e for e in entries if e.year == year and indicator in e.indicator]
+    found = [e for e in entries if e.year == year and indicator == re.sub(r"^(?:新增|新建)", "", e.indicator)]
     assert len(found) == 1, [e.indicator for e in found]
     return found[0]
 
@@ -166,12 +167,20 @@ def test_charging_piles_agree(entries):
 
 
 def test_differences_of_measure_are_explained(entries):
-    schools = _entry(entries, "中小学", 2024)  # 新建14所 + 续建47所 = 新建续建61所
+    schools = _entry(entries, "中小学、幼儿园", 2024)  # 新建14所 + 续建47所 = 新建续建61所
     assert schools.group == MEASURE and "合计61所" in schools.reason
-    farmland = _entry(entries, "高标准农田", 2024)  # 新建 against 新建 and 改造提升
-    assert farmland.group == MEASURE and "改造" in farmland.reason
+    farmland = _entry(entries, "高标准农田", 2024)  # 新建14.5万 + 提升改造13万 = 27.5万, against 27万
+    assert farmland.group == CONTRADICTION and "合计27.5万亩" in farmland.reason and "27万亩" in farmland.reason
     greenway = _entry(entries, "城市绿道和健身步道", 2023)
     assert greenway.group == MEASURE
+    farming = _entry(entries, "设施农业", 2024)  # 新增1万亩 + 改造提升5000亩 = 新建、改造提升1.5万亩
+    assert farming.group == MEASURE and "合计1.5万亩" in farming.reason
+
+
+def test_respectively_lists_become_contradictions(entries):
+    visitors = _entry(entries, "接待国内游客增长", 2023)
+    assert visitors.group == CONTRADICTION
+    assert {f.fact.value for f in visitors.figures} == {"261.6％", "256%"}
 
 
 def test_a_document_figure_that_agrees_speaks_for_it(entries):
@@ -250,7 +259,7 @@ def test_cli_conflicts_formats(seed_index, capsys):
     rc, out, _ = _run(capsys, ["conflicts", "--format", "markdown", *idx])
     assert out.startswith("# 文件间数字对照") and "| 矛盾 | 新增停车位 | 2024 |" in out
     rc, out, err = _run(capsys, ["conflicts", *idx])
-    assert "【矛盾】" in out and "【一致】" in out and "矛盾 2 项" in err
+    assert "【矛盾】" in out and "【一致】" in out and "矛盾 6 项" in err
 
 
 def test_cli_facts_grouped_by_area(seed_index, capsys):

@@ -50,6 +50,25 @@ EXPECTED = [
     (COMMUNIQUE, "打通断头路", "32条", "", 2023, "result"),
     (COMMUNIQUE, "新增城镇就业", "5.63万人", "", 2023, "result"),
     (COMMUNIQUE, "老旧小区改造", "229个", "", 2024, "target"),
+    # "分别" lists hand their subjects to the values in order
+    (REPORT, "国家高新技术企业增长", "15％", "", 2023, "result"),
+    (REPORT, "科技型中小企业增长", "57％", "", 2023, "result"),
+    (REPORT, "接待国内游客增长", "261.6％", "", 2023, "result"),
+    (REPORT, "国内旅游收入增长", "390.6％", "", 2023, "result"),
+    (REPORT, "公园游园总数", "912个", "达到", 2023, "result"),
+    (REPORT, "城市绿道和健身步道总数", "638公里", "", 2023, "result"),
+    (REPORT, "营业总收入", "62.4亿元", "达到", 2023, "result"),
+    (REPORT, "资产总额", "2166.8亿元", "", 2023, "result"),
+    (COMMUNIQUE, "接待国内游客人数增长", "256%", "", 2023, "result"),
+    (COMMUNIQUE, "国内旅游收入增长", "387%", "", 2023, "result"),
+    # a bare verb or measure word takes its object or subject from the figure before it
+    (REPORT, "提升改造高标准农田", "13万亩", "", 2024, "target"),
+    (REPORT, "改造提升设施农业", "5000亩", "", 2024, "target"),
+    (COMMUNIQUE, "续建中小学、幼儿园", "47所", "", 2024, "target"),
+    (REPORT, "重点项目投资", "1355亿元", "", 2023, "result"),
+    (COMMUNIQUE, "新引进亿元以上项目投资", "700亿元", "以上", 2024, "target"),
+    (REPORT, "规上工业企业总数", "322户", "达到", 2023, "result"),
+    (REPORT, "“保交楼”任务", "29880套", "", 2023, "result"),
 ]
 
 

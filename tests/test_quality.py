@@ -1,16 +1,44 @@
-"""Retrieval quality on eval/dev.jsonl gates the suite (deterministic, so it can)."""
+"""Quality on eval/dev.jsonl gates the suite: it is deterministic, so every target can.
+
+Timings are not gated here; `qa bench` measures them.
+"""
 
 from __future__ import annotations
 
-from qa.evaluate import evaluate, read_questions
+import pytest
+
+from qa.evaluate import MAX_FALSE_ABSTENTION, TARGETS, evaluate, read_questions
 
 from .conftest import ROOT
 
 
-def test_dev_set_retrieval_targets(seed_index, answerer):
+@pytest.fixture(scope="module")
+def dev(seed_index, answerer):
     questions = read_questions(ROOT / "eval" / "dev.jsonl")
+    return questions, evaluate(seed_index, questions, answerer)
+
+
+def test_dev_set_is_large_and_covers_every_category(dev):
+    questions, _ = dev
     assert len(questions) >= 60
-    m = evaluate(seed_index, questions, answerer)["metrics"]
-    assert m["recall@1"] >= 0.85, m
-    assert m["recall@3"] >= 0.95, m
-    assert m["false_abstention"] <= 0.03, m
+    categories = {q["category"] for q in questions}
+    assert {"target_2024", "result_2023", "policy", "colloquial", "both_docs", "unanswerable"} <= categories
+
+
+@pytest.mark.parametrize("metric", sorted(TARGETS))
+def test_dev_set_meets_target(dev, metric):
+    m = dev[1]["metrics"]
+    assert m[metric] >= TARGETS[metric], (metric, m, [d for d in dev[1]["details"] if not d.get("figures_ok", True)])
+
+
+def test_dev_set_false_abstention(dev):
+    m = dev[1]["metrics"]
+    assert m["false_abstention"] <= MAX_FALSE_ABSTENTION, m
+
+
+def test_the_gate_can_fail(seed_index, answerer):
+    """A question set whose figures the documents do not hold scores below target."""
+    wrong = [{"id": "x", "question": "2024年新增停车位目标", "category": "target_2024", "answerable": True,
+              "evidence": ["新增停车位4.4万个"], "doc_ids": ["report2024"], "figures": ["9.9万个"]}]
+    result = evaluate(seed_index, wrong, answerer)
+    assert result["metrics"]["figure_accuracy"] == 0.0 and "figure_accuracy" in result["failed"]
