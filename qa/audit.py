@@ -352,13 +352,22 @@ def conflicts(corpus: Corpus, min_similarity: float = 0.7) -> list[ConflictEntry
             i = parent[i]
         return i
 
-    for i, (fi, ci) in enumerate(facts):
-        for j in range(i + 1, len(facts)):
-            fj, cj = facts[j]
-            if ci.doc_id == cj.doc_id or fi.year != fj.year or fi.type != fj.type or fi.base()[1] != fj.base()[1]:
-                continue
-            if similarity(fi.indicator, fj.indicator) >= min_similarity:
-                parent[root(j)] = root(i)
+    # Only figures of one year, type and unit whose measure keys share a character pair can
+    # reach the threshold (any match needs two characters in common), so compare just those.
+    postings: dict[tuple, list[int]] = {}
+    for i, (f, _) in enumerate(facts):
+        key = measure_key(f.indicator)
+        for gram in {key[k : k + 2] for k in range(max(1, len(key) - 1))}:
+            postings.setdefault((f.year, f.type, f.base()[1], gram), []).append(i)
+    seen: set[tuple[int, int]] = set()
+    for members in postings.values():
+        for a, i in enumerate(members):
+            for j in members[a + 1 :]:
+                if (i, j) in seen or facts[i][1].doc_id == facts[j][1].doc_id:
+                    continue
+                seen.add((i, j))
+                if similarity(facts[i][0].indicator, facts[j][0].indicator) >= min_similarity:
+                    parent[root(j)] = root(i)
     clusters: dict[int, list[int]] = {}
     for i in range(len(facts)):
         clusters.setdefault(root(i), []).append(i)
