@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test index clean
+.PHONY: run test index clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +18,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python app.py $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# The app's browser tests drive Debian's headless chromium through /usr/bin/chromedriver.
+# Installed with apt when missing (as root, or with password-less sudo); otherwise those tests skip and say why.
+browser:
+	@if [ ! -x $(CHROMEDRIVER) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; else SUDO=no; fi; \
+	  if command -v apt-get >/dev/null && [ "$$SUDO" != no ]; then \
+	    echo "browser tests: installing chromium chromium-driver fonts-noto-cjk with apt-get"; \
+	    $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk \
+	      || echo "browser tests: apt-get failed; they will be skipped"; \
+	  else echo "browser tests: $(CHROMEDRIVER) missing and apt-get unavailable (or not root); they will be skipped"; fi; \
+	fi
 
 index: $(STAMP)
 	$(BIN)/qa index
