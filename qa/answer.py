@@ -287,6 +287,9 @@ class Answerer:
                 if unit and not _unit_fits(f, unit):
                     continue
                 rel = max([_lcs(f.indicator, q)] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
+                key = indicator_key(f.indicator)
+                if len(key) >= 2 and key in q:  # the question names the whole measure, not a piece of it
+                    rel = max(rel, len(key) + 2)
                 if focus and _lcs(f.indicator, focus) >= 3:
                     rel += 2
                 if rel >= 3 or (rel >= 2 and len(indicator_key(f.indicator)) <= 3):

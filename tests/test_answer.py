@@ -143,3 +143,8 @@ def test_another_documents_words_are_shown_beside_a_figure(answerer):
     assert "5万名" in a.answer and "五万大学生留呼专项行动" in a.answer
     assert {c.doc_id for c in a.citations} == {"report2024", "communique2023"}
     assert not verify(a)
+
+
+def test_the_measure_the_question_names_comes_first(answerer):
+    a = answerer.answer("2023年新增停车位多少")
+    assert a.facts[0].value == "6.9万个" and a.answer.index("6.9万个") < a.answer.index("285处")
