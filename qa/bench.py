@@ -241,6 +241,39 @@ def _rss_mb() -> float:
         return _peak_mb()
 
 
+def _tree_mb() -> float:
+    """Memory of this process and its child processes (the tokenizing pool), MB.
+
+    Proportional set size: pages a forked child shares with its parent are counted once,
+    split between them, so the sum is the memory the build really holds.
+    """
+    total = 0.0
+    for pid in [os.getpid(), *_children()]:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) / 1024
+        except (OSError, StopIteration, ValueError):  # a child that just ended
+            continue
+    return total
+
+
+def _children() -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f:
+                out.extend(int(p) for p in f.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _peak_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
@@ -258,11 +291,13 @@ class PhaseSampler(threading.Thread):
         self.seconds: Counter = Counter()
         self.peak: dict[str, float] = {}
         self.inner: Counter = Counter()
+        self.tree_peak = 0.0  # this process and its children, while it has any
         self._halt = threading.Event()
         self._main = threading.main_thread().ident
 
     def run(self) -> None:
         last = time.perf_counter()
+        tick = 0
         while not self._halt.wait(self.interval):
             now = time.perf_counter()
             try:
@@ -271,7 +306,12 @@ class PhaseSampler(threading.Thread):
                 where, inner = "(unreadable frame)", "?"
             self.seconds[where] += now - last
             self.inner[inner] += now - last
-            self.peak[where] = max(self.peak.get(where, 0.0), _rss_mb())
+            mem = _rss_mb()
+            tick += 1
+            if tick % 5 == 0 and _children():  # reading every page table is not free: twice a second
+                mem = max(mem, _tree_mb())
+                self.tree_peak = max(self.tree_peak, mem)
+            self.peak[where] = max(self.peak.get(where, 0.0), mem)
             last = now
 
     def _where(self, frame) -> tuple[str, str]:
@@ -296,7 +336,7 @@ class PhaseSampler(threading.Thread):
             for w, s in self.seconds.most_common(12)
         ]
         inner = [{"function": w, "seconds": round(s, 2)} for w, s in self.inner.most_common(10)]
-        return {"phases": phases, "inner": inner}
+        return {"phases": phases, "inner": inner, "tree_peak_mb": round(self.tree_peak, 1)}
 
 
 def _folder_mb(folder: Path) -> float:
@@ -319,9 +359,9 @@ def child_build(spec: str, out: Path, seed: int = SEED, profile: bool = False) -
 
         prof = cProfile.Profile()
         prof.enable()
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), _cpu_s()
     index = build_index(out, seeds=seeds, corpus=corpus, settings=Settings(embedder="corpus"), progress=False)
-    build_s = time.perf_counter() - t1
+    build_s, build_cpu = time.perf_counter() - t1, _cpu_s() - cpu1
     if prof:
         prof.disable()
     sampled = sampler.stop()
@@ -332,12 +372,19 @@ def child_build(spec: str, out: Path, seed: int = SEED, profile: bool = False) -
         "paragraphs": counts["paragraphs"],
         "documents": counts["documents"],
         "faiss": index.vectors.kind,
+        "faiss_params": index.vectors.describe(),
         "embedder_dim": index.embedder.dim,
         "generate_s": round(gen_s, 2),
         "build_s": round(build_s, 2),
+        # CPU seconds of the build and its tokenizing processes: on a shared machine this, not
+        # the wall time, shows whether a change made the work smaller
+        "build_cpu_s": round(build_cpu, 2),
         "index_mb": round(_folder_mb(out), 1),
         "rss_before_build_mb": round(before, 1),
-        "peak_build_mb": round(_peak_mb(), 1),
+        # the build's own peak RSS, or the peak of it with its tokenizing processes if higher
+        "peak_build_mb": round(max(_peak_mb(), sampled["tree_peak_mb"]), 1),
+        "peak_build_main_mb": round(_peak_mb(), 1),
+        "peak_build_with_workers_mb": sampled["tree_peak_mb"],
         "build_phases": sampled["phases"],
         "build_inner": sampled["inner"],
     }
@@ -450,17 +497,17 @@ def _references(index, questions: list[str], tokens: list[list[str]], qvecs: np.
     _, ours = index.vectors.search(qvecs, 10)
     recall = float(np.mean([len(set(a) & set(b)) / max(1, len(set(b) - {-1})) for a, b in zip(ours, exact)]))
     out["faiss_flat"] = {"build_s": round(flat_build, 2), "dense": _ms(dense_ref), "recall_at_10_ours_vs_exact": round(recall, 4)}
-    hnsw = getattr(index.vectors.index, "hnsw", None)
-    if hnsw is not None:  # what a wider HNSW search would buy, on the same queries
-        saved, sweep = hnsw.efSearch, []
-        for ef in (64, 128, 256, 512):
-            hnsw.efSearch = ef
+    ivf = index.vectors.index if hasattr(index.vectors.index, "nprobe") else None
+    if ivf is not None:  # what probing fewer or more cells would buy, on the same queries
+        saved, sweep = ivf.nprobe, []
+        for nprobe in sorted({max(1, saved // 4), max(1, saved // 2), saved, min(ivf.nlist, saved * 2), min(ivf.nlist, saved * 4)}):
+            ivf.nprobe = nprobe
             times = _timed(lambda v: index.vectors.search(v[None, :], 10), qvecs)
             _, got = index.vectors.search(qvecs, 10)
             r = float(np.mean([len(set(a) & set(b)) / max(1, len(set(b) - {-1})) for a, b in zip(got, exact)]))
-            sweep.append({"efSearch": ef, "recall_at_10": round(r, 4), "dense": _ms(times)})
-        hnsw.efSearch = saved
-        out["hnsw_ef_sweep"] = sweep
+            sweep.append({"nprobe": nprobe, "recall_at_10": round(r, 4), "dense": _ms(times)})
+        ivf.nprobe = saved
+        out["ivf_nprobe_sweep"] = sweep
     del vectors, flat
 
     if n > RANK_BM25_LIMIT:
@@ -659,14 +706,14 @@ def format_bench(result: dict) -> str:
         lines.append("代码 code: " + ", ".join(f"{k} {v}" for k, v in result["code"].items()))
     lines.append("")
     lines.append("构建 build")
-    head = f"{'规模 size':>12} {'条款':>9} {'段落':>8} {'FAISS':>15} {'生成s':>7} {'构建s':>8} {'索引MB':>8} {'构建峰值MB':>10} {'查询峰值MB':>10} {'加载s':>7}"
+    head = f"{'规模 size':>12} {'条款':>9} {'段落':>8} {'FAISS':>15} {'生成s':>7} {'构建s':>8} {'CPU s':>8} {'索引MB':>8} {'构建峰值MB':>10} {'查询峰值MB':>10} {'加载s':>7}"
     lines += [head, "-" * len(head)]
     for r in result["rows"]:
         if "error" in r:
             lines.append(f"{r['spec']:>12} 失败 failed: {r['error'][:100]}")
             continue
         lines.append(
-            f"{r['spec']:>12} {r['clauses']:>9} {r['paragraphs']:>8} {r['faiss']:>15} {_fmt(r['generate_s']):>7} {_fmt(r['build_s']):>8}"
+            f"{r['spec']:>12} {r['clauses']:>9} {r['paragraphs']:>8} {r['faiss']:>15} {_fmt(r['generate_s']):>7} {_fmt(r['build_s']):>8} {_fmt(r.get('build_cpu_s')):>8}"
             f" {_fmt(r['index_mb']):>8} {_fmt(r['peak_build_mb'], 0):>10} {_fmt(r['peak_serve_mb'], 0):>10} {_fmt(r['load_s'], 2):>7}"
         )
     lines += ["", "查询延迟 warm latency, ms (p50 / p95)"]
@@ -696,10 +743,11 @@ def format_bench(result: dict) -> str:
     notes = [f"  {r['spec']}: rank_bm25 {r['reference']['rank_bm25'].get('skipped') or r['reference']['rank_bm25'].get('note')}"
              for r in result["rows"] if "error" not in r and ("skipped" in r.get("reference", {}).get("rank_bm25", {}) or "note" in r.get("reference", {}).get("rank_bm25", {}))]
     for r in result["rows"]:
-        sweep = r.get("reference", {}).get("hnsw_ef_sweep") if "error" not in r else None
+        sweep = r.get("reference", {}).get("ivf_nprobe_sweep") if "error" not in r else None
         if sweep:
-            notes.append(f"  {r['spec']}: HNSW efSearch → recall@10 vs exact, dense p50: " + "; ".join(
-                f"{x['efSearch']} → {x['recall_at_10']:.3f}, {x['dense']['p50']:.2f} ms" for x in sweep))
+            p = r.get("faiss_params", {})
+            notes.append(f"  {r['spec']}: IVF {p.get('nlist')} cells, nprobe {p.get('nprobe')}; nprobe → recall@10 vs exact, dense p50/p95: " + "; ".join(
+                f"{x['nprobe']} → {x['recall_at_10']:.3f}, {x['dense']['p50']:.2f}/{x['dense']['p95']:.2f} ms" for x in sweep))
     if notes:
         lines += ["", "说明 notes"] + notes
     lines += ["", "目标 targets"]

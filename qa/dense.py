@@ -1,4 +1,4 @@
-"""Dense search: an Embedder protocol, two embedders, and a FAISS index chosen by size.
+"""Dense search: an Embedder protocol, two embedders, and a FAISS index chosen by size (flat, then IVF).
 
 - SentenceTransformerEmbedder: a sentence-transformers model from a local path or the local
   Hugging Face cache (never downloaded here). The default is a Chinese model,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +30,7 @@ QUERY_PROMPTS = {
     "BAAI/bge-base-zh-v1.5": "为这个句子生成表示以用于检索相关文章：",
     "BAAI/bge-large-zh-v1.5": "为这个句子生成表示以用于检索相关文章：",
 }
-EXACT_LIMIT = 50_000  # up to this many vectors FAISS searches exactly; above, HNSW
+EXACT_LIMIT = 50_000  # up to this many vectors FAISS searches exactly; above, IVF
 _WS = re.compile(r"\s\s+")
 
 
@@ -102,7 +103,7 @@ class CorpusEmbedder:
 
     name = "corpus-tfidf-svd"
 
-    def __init__(self, dim: int = 256, max_features: int = 200_000, fit_sample: int = 200_000, seed: int = 0):
+    def __init__(self, dim: int = 256, max_features: int = 200_000, fit_sample: int = 25_000, seed: int = 0):
         self.requested_dim = dim
         self.max_features = max_features
         self.fit_sample = fit_sample
@@ -111,6 +112,8 @@ class CorpusEmbedder:
         self.idf: np.ndarray | None = None
         self.components: np.ndarray | None = None
         self.dim = dim
+        self._keys: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lookup tables from vocab, made on first use
+        self._proj: np.ndarray | None = None  # components.T, contiguous
 
     def fit(self, texts: list[str]) -> "CorpusEmbedder":
         from sklearn.decomposition import TruncatedSVD
@@ -120,7 +123,7 @@ class CorpusEmbedder:
             analyzer="char", ngram_range=(1, 2), lowercase=False, max_features=self.max_features, sublinear_tf=True, dtype=np.float32
         )
         rng = np.random.default_rng(self.seed)
-        sample = texts if len(texts) <= self.fit_sample else [texts[i] for i in rng.choice(len(texts), self.fit_sample, replace=False)]
+        sample = list(texts) if len(texts) <= self.fit_sample else [texts[i] for i in rng.choice(len(texts), self.fit_sample, replace=False)]
         x = vec.fit_transform(sample)
         dim = max(2, min(self.requested_dim, x.shape[1] - 1, x.shape[0] - 1))
         svd = TruncatedSVD(n_components=dim, random_state=self.seed, algorithm="randomized", n_iter=4)
@@ -129,38 +132,68 @@ class CorpusEmbedder:
         self.idf = vec.idf_.astype(np.float32)
         self.components = svd.components_.astype(np.float32)
         self.dim = dim
+        self._keys = self._proj = None
         return self
 
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lookup tables for the vocabulary: the column of each character, by code point; and
+        the pairs as sorted integer keys ((a + 1)·2²¹ + b) with their columns."""
+        if self._keys is None:
+            single = np.full(0x110000, -1, dtype=np.int32)
+            pairs, pair_cols = [], []
+            for term, col in self.vocab.items():
+                if len(term) == 1:
+                    single[ord(term)] = col
+                elif len(term) == 2:
+                    pairs.append(((ord(term[0]) + 1) << 21) | ord(term[1]))
+                    pair_cols.append(col)
+            keys, cols = np.asarray(pairs, dtype=np.int64), np.asarray(pair_cols, dtype=np.int64)
+            order = np.argsort(keys, kind="stable")
+            self._keys = (single, keys[order], cols[order])
+        return self._keys
+
     def _tfidf(self, texts: list[str]):
+        """Rows of sublinear tf-idf over character 1–2-grams, L2-normalized, as scikit-learn makes them.
+
+        Vectorized over the whole batch: characters look up their column directly, pairs of
+        neighbours within a text by binary search in the sorted pair keys.
+        """
         from scipy.sparse import csr_matrix
 
-        rows, cols, vals = [], [], []
-        for r, t in enumerate(texts):
-            t = _WS.sub(" ", t)  # as scikit-learn's char analyzer does
-            counts: dict[int, int] = {}
-            for n in (1, 2):
-                for i in range(len(t) - n + 1):
-                    j = self.vocab.get(t[i : i + n])
-                    if j is not None:
-                        counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64)
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32))
-            w = tf * self.idf[idx]
-            w /= np.linalg.norm(w) or 1.0
-            rows.extend([r] * len(idx))
-            cols.extend(idx.tolist())
-            vals.extend(w.tolist())
-        return csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(texts), len(self.vocab)))
+        texts = [_WS.sub(" ", t) for t in texts]  # as scikit-learn's char analyzer does
+        n, width = len(texts), len(self.vocab)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        pair = np.ones(len(chars), dtype=bool)
+        pair[np.cumsum(lengths)[lengths > 0] - 1] = False  # a text's last character starts no pair
+        first = np.flatnonzero(pair)
+        single, table, table_cols = self._table()
+        col1 = single[chars]
+        keys = ((chars[first] + 1) << 21) | chars[first + 1]
+        at = np.minimum(np.searchsorted(table, keys), max(len(table) - 1, 0))
+        col2 = np.where(table[at] == keys, table_cols[at], -1) if len(table) else np.full(len(keys), -1)
+        rows, cols = np.concatenate([row, row[first]]), np.concatenate([col1, col2])
+        known = cols >= 0
+        cell, counts = np.unique(rows[known] * width + cols[known], return_counts=True)
+        r, c = np.divmod(cell, max(width, 1))
+        w = (1.0 + np.log(counts.astype(np.float32))) * self.idf[c]
+        norms = np.sqrt(np.bincount(r, weights=w.astype(np.float64) ** 2, minlength=n))
+        w = (w / norms[r]).astype(np.float32)
+        return csr_matrix((w, (r, c)), shape=(n, width), dtype=np.float32)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if self.components is None:
             raise ModelError("语料向量器尚未训练（fit）")
-        out = []
-        for i in range(0, len(texts), 20_000):
-            out.append(self._tfidf(texts[i : i + 20_000]) @ self.components.T)
-        return _normalize(np.vstack(out) if out else np.zeros((0, self.dim), np.float32))
+        if self._proj is None:
+            self._proj = np.ascontiguousarray(self.components.T)  # scipy would copy a transposed view on every product
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        step = 4096
+        for i in range(0, len(texts), step):
+            # column by column (CSC): each row of the projection is read once per batch, not once
+            # per text that has the n-gram; 1.7× faster on a million clauses, same sums
+            out[i : i + step] = self._tfidf(texts[i : i + step]).tocsc() @ self._proj
+        return _normalize(out)
 
     encode_queries = _encode
     encode_documents = _encode
@@ -230,27 +263,86 @@ def load_embedder(folder: Path):
     return SentenceTransformerEmbedder(meta["name"], query_prompt=meta.get("query_prompt", ""))
 
 
+def ivf_lists(n: int) -> int:
+    """Cells of an IVF index over n vectors: the power of two nearest 2·√n (2048 at a million)."""
+    return int(2 ** round(np.log2(max(2.0 * np.sqrt(n), 16.0))))
+
+
+def ivf_probes(nlist: int, n: int) -> int:
+    """Cells searched per query: an eighth of them, and enough to cover 25,000 vectors.
+
+    Measured on the benchmark's questions (recall@10 against exact search): at 1M, 256 of
+    2048 cells give 0.96 in ~11 ms; at 100k, 64 of 512 gave only 0.82 and 128 give 0.92.
+    """
+    return min(nlist, max(16, nlist // 8, -(-25_000 * nlist // max(n, 1))))
+
+
+@contextmanager
+def _one_thread():
+    """One OpenMP thread for the call: a single query gains nothing from more, and on a busy
+    machine waiting for the others made flat search four times slower (8 ms → 32 ms at 100k)."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 class VectorIndex:
-    """FAISS inner-product index over normalized vectors: exact when small, HNSW when large."""
+    """FAISS inner-product index over normalized vectors: exact when small, IVF when large.
+
+    IVF-Flat rather than HNSW: on these vectors (TF-IDF/SVD, high intrinsic dimension) HNSW
+    with efSearch 64 found 39 % of the exact top 10 at a million clauses and took 150 s to
+    build; IVF probing an eighth of its cells finds about 95 % in ~10 ms and builds in ~25 s.
+    It keeps the vectors exactly (and a direct map), so `reconstruct` stays exact.
+
+    Build in one call (`build`) or streaming (`empty`, `train`, `add`, `finish`), so the
+    caller need not hold every vector at once.
+    """
+
+    train_size = 0  # vectors `train` wants before `add` (0: none)
 
     def __init__(self, index=None):
         self.index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT, hnsw_m: int = 32) -> "VectorIndex":
+    def empty(cls, dim: int, n: int, exact_limit: int = EXACT_LIMIT, seed: int = 0) -> "VectorIndex":
+        """An index to receive n vectors: flat, or an untrained IVF sized for n."""
         import faiss
 
+        if n <= exact_limit:
+            return cls(faiss.IndexFlatIP(dim))
+        nlist = ivf_lists(n)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        # k-means only routes vectors to cells: a smaller sample and fewer rounds than faiss's
+        # defaults (39–256 points a cell, 25 rounds) cut training to a fifth at 1M
+        index.cp.niter = 8
+        index.cp.min_points_per_centroid = 16
+        index.cp.seed = seed
+        index.set_direct_map_type(faiss.DirectMap.Array)
+        index.nprobe = ivf_probes(nlist, n)
+        self = cls(index)
+        self.train_size = min(n, 20 * nlist)
+        return self
+
+    def train(self, sample: np.ndarray) -> None:
+        self.index.train(np.ascontiguousarray(sample, dtype=np.float32))
+
+    def add(self, vectors: np.ndarray) -> None:
+        self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> "VectorIndex":
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
-        if n <= exact_limit:
-            index = faiss.IndexFlatIP(dim)
-        else:
-            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-        index.add(vectors)
-        if n > exact_limit:
-            index.hnsw.efSearch = 64
-        return cls(index)
+        self = cls.empty(dim, n, exact_limit)
+        if self.train_size:
+            self.train(vectors[training_rows(n, self.train_size)])
+        self.add(vectors)
+        return self
 
     @property
     def kind(self) -> str:
@@ -260,14 +352,25 @@ class VectorIndex:
     def ntotal(self) -> int:
         return int(self.index.ntotal)
 
+    def describe(self) -> dict:
+        """What the manifest records about this index."""
+        out = {"type": self.kind, "ntotal": self.ntotal}
+        if hasattr(self.index, "nlist"):
+            out.update(nlist=int(self.index.nlist), nprobe=int(self.index.nprobe))
+        return out
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.ntotal)
         if k <= 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if len(queries) > 1:
+            return self.index.search(queries, k)
+        with _one_thread():
+            return self.index.search(queries, k)
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of the given ids (flat and HNSW-flat storage keep them exactly)."""
+        """The stored vectors of the given ids (flat and IVF-flat storage keep them exactly)."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros((0, self.index.d), np.float32)
@@ -279,10 +382,15 @@ class VectorIndex:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> "VectorIndex":
+    def load(cls, path: Path, nprobe: int | None = None) -> "VectorIndex":
         import faiss
 
         index = faiss.read_index(str(path))
-        if hasattr(index, "hnsw"):
-            index.hnsw.efSearch = 64
+        if nprobe is not None and hasattr(index, "nprobe"):
+            index.nprobe = nprobe
         return cls(index)
+
+
+def training_rows(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """A fixed random sample of row numbers, sorted, for training an IVF quantizer."""
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False)) if size < n else np.arange(n)

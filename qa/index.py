@@ -20,20 +20,21 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from .corpus import Corpus, DocInfo, load_corpus
-from .dense import VectorIndex, load_embedder, resolve_embedder
+from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
-from .lexical import LexicalIndex, Tokenizer
+from .lexical import LexicalIndex, TokenIds, TokenJob, Tokenizer
 from .segment import Clause, Segmenter
 from .text import Skipped, display_path, repo_root, seed_files
 
-FORMAT = 1
+FORMAT = 2  # 2: BM25 arrays from token ids, IVF above the exact limit
 HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
 
 
@@ -128,8 +129,13 @@ def _versions(embedder_type: str) -> dict:
 # (De)serialization of clauses
 
 
+_CLAUSE_FIELDS = tuple(f.name for f in fields(Clause))
+
+
 def clause_to_dict(c: Clause) -> dict:
-    d = asdict(c)
+    # field by field rather than asdict(), which deep-copies every value: a third of the time
+    # a million clauses take to write
+    d = {name: getattr(c, name) for name in _CLAUSE_FIELDS}
     d["heading_path"] = list(c.heading_path)
     d["facts"] = [asdict(f) for f in c.facts]
     return d
@@ -157,6 +163,42 @@ def paragraph_units(clauses: list[Clause] | tuple[Clause, ...]) -> tuple[list[st
     return texts, para_of
 
 
+def paragraph_rows(clauses, para_texts: list[str], para_of: list[int], tokenizer: Tokenizer) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """How each paragraph's tokens are made from its clauses' tokens, so it is not tokenized again.
+
+    A paragraph's text is its heading path, a space, and its clauses end to end; where the
+    clauses meet at characters that jieba and the bigrams never join across
+    (`Tokenizer.separable`), its tokens are the heading path's plus its clauses'. The rare
+    paragraph whose clauses do join is tokenized whole. Returns the extra texts to tokenize
+    (heading paths, whole paragraphs) and, per paragraph p, rows[offsets[p]:offsets[p + 1]]:
+    the rows of (clause texts + extra texts) whose tokens make it up.
+    """
+    n = len(clauses)
+    extra: list[str] = []
+    head_row: dict[tuple[str, ...], int] = {}
+    rows: list[int] = []
+    offsets = [0]
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and para_of[j] == para_of[i]:
+            j += 1
+        texts = [clauses[k].text for k in range(i, j) if clauses[k].text]
+        if all(tokenizer.separable(a, b) for a, b in zip(texts, texts[1:])):
+            path = clauses[i].heading_path
+            if path not in head_row:
+                head_row[path] = n + len(extra)
+                extra.append(" ".join(path) + " ")
+            rows.append(head_row[path])
+            rows.extend(range(i, j))
+        else:
+            rows.append(n + len(extra))
+            extra.append(para_texts[para_of[i]])
+        offsets.append(len(rows))
+        i = j
+    return extra, np.asarray(rows, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+
 def dense_text(c: Clause) -> str:
     """What the dense index embeds: the clause with its nearest headings for context."""
     head = " ".join(c.heading_path[-2:])
@@ -182,8 +224,12 @@ def build_index(
     embedder=None,
     progress: bool | None = None,
     log=None,
+    workers: int | None = None,
 ) -> Index:
-    """Build an index from a seeds folder (or a ready corpus) and swap it in atomically."""
+    """Build an index from a seeds folder (or a ready corpus) and swap it in atomically.
+
+    workers: processes that tokenize (default: one per core for large corpora, else one).
+    """
     folder = Path(folder)
     log = log or (lambda msg: None)
     t0 = time.perf_counter()
@@ -204,34 +250,32 @@ def build_index(
         if note:
             log(note)
 
-    clause_tokens = [tokenizer.tokens(c.text) for c in _progress(clauses, n, "分词", show)]
     para_texts, para_of = paragraph_units(clauses)
-    para_tokens = [tokenizer.tokens(t) for t in _progress(para_texts, len(para_texts), "段落分词", show)]
-    lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
-    lexical.build(clause_tokens, para_tokens, para_of)
-    del clause_tokens, para_tokens
-
-    texts = [dense_text(c) for c in clauses]
-    if hasattr(embedder, "fit") and getattr(embedder, "components", None) is None:
-        embedder.fit(texts)
-    chunks = []
-    step = 4096
-    for i in _progress(range(0, n, step), (n + step - 1) // step, "向量", show):
-        chunks.append(embedder.encode_documents(texts[i : i + step]))
-    vectors = VectorIndex.build(np.vstack(chunks) if chunks else np.zeros((0, embedder.dim), np.float32), settings.exact_limit)
-    del texts, chunks
-
+    extra, rows, row_offsets = paragraph_rows(clauses, para_texts, para_of, tokenizer)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
-        with open(tmp / "clauses.jsonl", "w", encoding="utf-8") as f:
-            for c in clauses:
-                f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+        # Tokenizing (a process pool for large corpora) runs while this process builds the
+        # dense index and writes the clauses.
+        with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
+            vectors = _dense(clauses, embedder, settings, show)
+            # Written now and read back at the end: while it grows, an IVF index holds its lists
+            # with up to twice their size in spare capacity; the file holds them exactly.
+            vectors.save(tmp / "dense.faiss")
+            dense_info = vectors.describe()
+            del vectors
+            (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
+            with open(tmp / "clauses.jsonl", "w", encoding="utf-8") as f:
+                for c in clauses:
+                    f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+            tokens = job.result()
+        lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
+        clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
+        lexical.build(clause_tokens, tokens.gather(rows, row_offsets), para_of)
+        del tokens, clause_tokens
         lexical.save(tmp / "lexical")
-        vectors.save(tmp / "dense.faiss")
         embedder.save(tmp / "embedder")
         files = {}
         for p in sorted(tmp.rglob("*")):
@@ -246,7 +290,7 @@ def build_index(
             "settings": settings.to_dict(),
             "embedder": embedder.identity(),
             "embedder_note": note,
-            "faiss": {"type": vectors.kind, "ntotal": vectors.ntotal},
+            "faiss": dense_info,
             "versions": _versions(embedder.identity()["type"]),
             "counts": {
                 "documents": len(corpus.docs),
@@ -263,7 +307,41 @@ def build_index(
         _swap(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    vectors = VectorIndex.load(folder / "dense.faiss", dense_info.get("nprobe"))
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, [note] if note else [])
+
+
+class _DenseTexts(Sequence):
+    """What the dense index embeds for each clause, made when asked for rather than held."""
+
+    def __init__(self, clauses: list[Clause]):
+        self.clauses = clauses
+
+    def __len__(self) -> int:
+        return len(self.clauses)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [dense_text(c) for c in self.clauses[i]]
+        return dense_text(self.clauses[i])
+
+
+def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool) -> VectorIndex:
+    """Embed every clause (fitting the corpus embedder first) and index the vectors batch by batch.
+
+    Batches go straight into FAISS (an IVF index is trained first on a fixed sample), so the
+    vectors are held once, in the index, and never also as one big array.
+    """
+    texts = _DenseTexts(clauses)
+    if hasattr(embedder, "fit") and getattr(embedder, "components", None) is None:
+        embedder.fit(texts)
+    vectors = VectorIndex.empty(embedder.dim, len(texts), settings.exact_limit)
+    if vectors.train_size:
+        vectors.train(embedder.encode_documents([texts[i] for i in training_rows(len(texts), vectors.train_size)]))
+    step = 16_384
+    for i in _progress(range(0, len(texts), step), (len(texts) + step - 1) // step, "向量", show):
+        vectors.add(embedder.encode_documents(texts[i : i + step]))
+    return vectors
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
@@ -335,7 +413,7 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
             clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
         s = manifest["settings"]
         lexical = LexicalIndex.load(folder / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
-        vectors = VectorIndex.load(folder / "dense.faiss")
+        vectors = VectorIndex.load(folder / "dense.faiss", manifest["faiss"].get("nprobe"))
         embedder = load_embedder(folder / "embedder")
     except QAError:
         raise

@@ -53,6 +53,8 @@ def test_run_bench_reports_every_field():
     assert row["clauses"] == 1500 and row["paragraphs"] > 100
     assert row["build_s"] > 0 and row["index_mb"] > 0
     assert row["peak_build_mb"] > 50 and row["peak_serve_mb"] > 50 and row["peak_mb"] >= row["peak_build_mb"]
+    assert row["peak_build_mb"] >= row["peak_build_main_mb"] and "peak_build_with_workers_mb" in row
+    assert row["faiss_params"] == {"type": "IndexFlatIP", "ntotal": 1500}
     for name in ("tokenize", "encode", "lexical", "dense", "hybrid"):
         lat = row["latency_ms"][name]
         assert lat["n"] == 12 and 0 < lat["p50"] <= lat["p95"], name
@@ -85,3 +87,29 @@ def test_cmrc_slice_reports_hit_rates_beside_the_references(tmp_path):
 
 def test_sentences_split_after_terminals():
     assert sentences("甲乙。丙丁！戊？己") == ["甲乙。", "丙丁！", "戊？", "己"]
+
+
+def test_build_memory_counts_the_tokenizing_processes():
+    import multiprocessing
+
+    from qa.bench import _children, _tree_mb
+
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+
+    def hold():
+        block = bytearray(200 * 2**20)  # touched: zero-filled by bytearray, private to the child
+        block[:: 4096] = b"x" * len(block[:: 4096])
+        ready.set()
+        done.wait(30)
+
+    alone = _tree_mb()
+    child = ctx.Process(target=hold)
+    child.start()
+    try:
+        assert ready.wait(30)
+        assert child.pid in _children()
+        assert _tree_mb() > alone + 150
+    finally:
+        done.set()
+        child.join(30)

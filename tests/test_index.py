@@ -149,3 +149,83 @@ def test_auto_falls_back_to_corpus_embedder_and_says_so(tmp_path, mini_folder, m
         assert "语料自训练" in index.embedder_description
     m = json.loads((tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8"))
     assert m["settings"]["embedder"] == "auto"
+
+
+def test_index_of_an_older_format_is_stale_and_rebuilt(tmp_path, mini_folder):
+    folder = tmp_path / "idx"
+    build_index(folder, mini_folder, Settings(embedder="corpus"))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 1  # BM25 from token lists and HNSW above the exact limit
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(BadIndex, match="格式版本"):
+        open_index(folder, mini_folder, Settings(embedder="corpus"), rebuild=False)
+    messages = []
+    index = open_index(folder, mini_folder, Settings(embedder="corpus"), log=messages.append)
+    assert messages and "重建" in messages[0]
+    assert index.manifest["format"] == json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["format"] > 1
+
+
+def test_clause_to_dict_is_asdict_with_lists(corpus):
+    from dataclasses import asdict
+
+    from qa.index import clause_from_dict, clause_to_dict
+
+    for c in corpus.clauses[:60]:
+        d = asdict(c)
+        d["heading_path"] = list(c.heading_path)
+        d["facts"] = [asdict(f) for f in c.facts]
+        assert json.dumps(clause_to_dict(c), ensure_ascii=False) == json.dumps(d, ensure_ascii=False)
+        assert clause_from_dict(json.loads(json.dumps(clause_to_dict(c)))) == c
+
+
+def test_corpus_embedder_tfidf_matches_scikit_learn_on_odd_text():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["新增停车位4.4万个", "供热  管网\n\n改造", "ABC abc 10％", "", "停", "𠀀𠀁 停车", "供热供热供热", "   "]
+    emb = CorpusEmbedder(dim=4).fit(texts)
+    ref = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), lowercase=False, sublinear_tf=True, vocabulary=emb.vocab).fit(texts)
+    queries = texts + ["完全未见的字", "停车停车 位"]
+    assert np.allclose(emb._tfidf(queries).toarray(), ref.transform(queries).toarray(), atol=1e-6)
+    # batches and single texts give the same vectors
+    one = np.vstack([emb.encode_queries([q]) for q in queries])
+    assert np.allclose(one, emb.encode_documents(queries), atol=1e-6)
+
+
+def test_ivf_above_the_exact_limit_finds_what_exact_search_finds(tmp_path):
+    from qa.dense import VectorIndex, ivf_lists, ivf_probes
+
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(40, 32)).astype(np.float32)
+    x = centers[rng.integers(0, 40, 6000)] + 0.3 * rng.normal(size=(6000, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    exact = VectorIndex.build(x, exact_limit=10_000)
+    ivf = VectorIndex.build(x, exact_limit=1000)
+    assert exact.kind == "IndexFlatIP" and ivf.kind == "IndexIVFFlat"
+    d = ivf.describe()
+    assert d["nlist"] == ivf_lists(6000) and d["nprobe"] == ivf_probes(d["nlist"], 6000) and d["ntotal"] == 6000
+    assert d["nprobe"] == d["nlist"]  # 6000 vectors: probing every cell costs less than 25,000 vectors
+    q = x[:50] + 0.05 * rng.normal(size=(50, 32)).astype(np.float32)
+    _, a = exact.search(q, 10)
+    assert np.mean([len(set(i) & set(j)) / 10 for i, j in zip(a, ivf.search(q, 10)[1])]) > 0.99
+    recall = {}
+    for nprobe in (1, d["nlist"] // 8):  # really approximate now
+        ivf.index.nprobe = nprobe
+        recall[nprobe] = np.mean([len(set(i) & set(j)) / 10 for i, j in zip(a, ivf.search(q, 10)[1])])
+    assert recall[1] < 0.9 and recall[d["nlist"] // 8] > 0.9
+    ivf.index.nprobe = d["nprobe"]
+    ids = np.array([5, 4999, 17])
+    assert np.array_equal(ivf.reconstruct(ids), x[ids])  # IVF-flat keeps vectors exactly
+    ivf.save(tmp_path / "d.faiss")
+    loaded = VectorIndex.load(tmp_path / "d.faiss", nprobe=d["nprobe"])
+    assert loaded.describe() == d
+    assert np.array_equal(loaded.reconstruct(ids), x[ids])
+    assert np.array_equal(loaded.search(q[:1], 10)[1], ivf.search(q[:1], 10)[1])  # one query: one thread, same answer
+
+
+def test_ivf_settings_follow_the_corpus_size():
+    from qa.dense import ivf_lists, ivf_probes
+
+    assert ivf_lists(1_000_000) == 2048 and ivf_lists(100_000) == 512
+    assert ivf_probes(2048, 1_000_000) == 256  # an eighth
+    assert ivf_probes(512, 100_000) == 128  # enough cells for 25,000 vectors
+    assert ivf_probes(64, 60_000) == 27 and ivf_probes(16, 100) == 16
