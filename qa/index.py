@@ -292,6 +292,7 @@ def build_index(
             "embedder_note": note,
             "faiss": dense_info,
             "versions": _versions(embedder.identity()["type"]),
+            "pipeline": pipeline_fingerprint(),
             "counts": {
                 "documents": len(corpus.docs),
                 "clauses": n,
@@ -387,8 +388,20 @@ def verify_files(folder: Path, manifest: dict) -> None:
             raise BadIndex(f"索引文件校验和不符（已损坏）：{rel}")
 
 
+def pipeline_fingerprint() -> str:
+    """Hash of the code and data that decide what an index stores — normalization, clauses,
+    time scope, facts, tokens — so that an upgrade of any of them rebuilds old indexes."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in [here / f"{m}.py" for m in ("text", "segment", "timescope", "facts", "lexical")] + sorted((here / "data").glob("*")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def stale_reason(manifest: dict, seeds: Path | None, settings: Settings | None) -> str:
-    """Why an index no longer matches its seeds or settings ('' when it still does)."""
+    """Why an index no longer matches its seeds, settings or code ('' when it still does)."""
+    if manifest.get("pipeline") != pipeline_fingerprint():
+        return "程序已更新（文本切分、事实抽取或分词规则有变化）"
     if settings is not None:
         saved = manifest.get("settings", {})
         diff = [k for k, v in settings.to_dict().items() if saved.get(k) != v]

@@ -229,3 +229,19 @@ def test_ivf_settings_follow_the_corpus_size():
     assert ivf_probes(2048, 1_000_000) == 256  # an eighth
     assert ivf_probes(512, 100_000) == 128  # enough cells for 25,000 vectors
     assert ivf_probes(64, 60_000) == 27 and ivf_probes(16, 100) == 16
+
+
+def test_index_built_by_older_code_is_rebuilt(tmp_path, mini_folder):
+    """Clauses and facts are stored: when the code that makes them changes, the index is stale."""
+    from qa.index import pipeline_fingerprint
+
+    folder = tmp_path / "idx"
+    build_index(folder, mini_folder, Settings(embedder="corpus"))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pipeline"] == pipeline_fingerprint()
+    manifest["pipeline"] = "0" * 16
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    messages = []
+    index = open_index(folder, mini_folder, Settings(embedder="corpus"), log=messages.append)
+    assert messages and "程序已更新" in messages[0]
+    assert index.manifest["pipeline"] == pipeline_fingerprint()
