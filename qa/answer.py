@@ -311,8 +311,8 @@ class Answerer:
         per_part = 4 if len(asks) == 1 else 2
         primaries: list[tuple[Fact, Clause]] = []
         fitting_any = False
-        for part in asks or [q]:
-            relevant = self._relevant_facts(part if part is not q else q, hits)
+        for part in asks or [q]:  # a question no part of which asks for a figure is asked whole
+            relevant = self._relevant_facts(part, hits)
             ranked = sorted(relevant, key=lambda x: (-x[0], not fits(x[1])))
             fitting = [x for x in ranked if fits(x[1])]
             fitting_any |= bool(fitting)

@@ -74,10 +74,6 @@ def agrees(claim: Fact, doc: Fact) -> bool:
     return (c_lo <= d_lo or _close(c_lo, d_lo)) and (d_hi <= c_hi or _close(c_hi, d_hi))
 
 
-def same_value(a: Fact, b: Fact) -> bool:
-    return _close(a.base()[0], b.base()[0])
-
-
 # -- indicators ----------------------------------------------------------------------------
 
 

@@ -149,18 +149,22 @@ def _ask(args) -> int:
     if not args.batch:
         normalize_question(args.question)  # bad input fails before the index is opened
     answerer = Answerer(_open(args))
-    for q in questions:
+    return _each(args, questions, "question", "问题", answerer.answer, render_answer)
+
+
+def _each(args, items: list[str], key: str, label: str, call, render) -> int:
+    """Print call(item) for each item; in a batch a bad item prints its error and the rest go on."""
+    from .errors import InputError
+
+    for item in items:
         try:
-            a = answerer.answer(q)
+            result = call(item)
         except InputError as e:
             if not args.batch:
                 raise
-            print(json.dumps({"question": q, "error": str(e)}, ensure_ascii=False) if args.json else f"问题：{q}\n错误：{e}\n")
+            print(json.dumps({key: item, "error": str(e)}, ensure_ascii=False) if args.json else f"{label}：{item}\n错误：{e}\n")
             continue
-        if args.json:
-            print(json.dumps(a.to_dict(), ensure_ascii=False))
-        else:
-            print(render_answer(a))
+        print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else render(result))
     return 0
 
 
@@ -239,16 +243,7 @@ def _check(args) -> int:
     if not args.batch:
         normalize_question(args.claim, "说法")  # bad input fails before the index is opened
     auditor = Auditor(_open(args))
-    for claim in claims:
-        try:
-            v = auditor.check(claim)
-        except InputError as e:
-            if not args.batch:
-                raise
-            print(json.dumps({"claim": claim, "error": str(e)}, ensure_ascii=False) if args.json else f"说法：{claim}\n错误：{e}\n")
-            continue
-        print(json.dumps(v.to_dict(), ensure_ascii=False) if args.json else render_verdict(v))
-    return 0
+    return _each(args, claims, "claim", "说法", auditor.check, render_verdict)
 
 
 def render_verdict(v) -> str:
