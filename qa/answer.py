@@ -182,11 +182,7 @@ class Answerer:
     @cached_property
     def _df(self):
         """Document frequency of each clause-index token, for weighting a question's words."""
-        import numpy as np
-
-        bm25 = self.index.lexical.clauses
-        indptr = np.asarray(bm25.scores["indptr"])
-        return bm25.vocab_dict, np.diff(indptr), int(bm25.scores["num_docs"])
+        return self.index.store.term_stats()
 
     def coverage(self, question: str, hit: Hit) -> float:
         """Share (idf-weighted) of the question's content words found in a hit and its context."""

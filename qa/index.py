@@ -73,6 +73,13 @@ class Index:
     vectors: VectorIndex
     embedder: object
     notes: list[str] = field(default_factory=list)
+    store: object = None  # where search runs (qa.store); the local arrays above when None
+
+    def __post_init__(self):
+        if self.store is None:
+            from .store import LocalStore
+
+            self.store = LocalStore(self.lexical, self.vectors, self.corpus)
 
     @property
     def embedder_description(self) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .index import Index
 from .segment import Clause
+from .store import Where
 from .timescope import PLAN, REVIEW
 
 _PLAN_WORDS = re.compile(r"目标|计划|打算|预期|预计|安排|部署|将要|要求|力争|争取|准备|再添|新举措|举措|措施|怎么做|任务|今年要|明年")
@@ -75,31 +76,20 @@ class Retriever:
     def frame(self, question: str) -> QueryFrame:
         return query_frame(question, self.present)
 
-    def lexical_scores(self, question: str) -> np.ndarray:
-        return self.index.lexical.scores(self.index.tokenizer.query_tokens(question))
-
-    def search(self, question: str, k: int = 10, frame: QueryFrame | None = None) -> list[Hit]:
+    def search(self, question: str, k: int = 10, frame: QueryFrame | None = None, where: Where | None = None) -> list[Hit]:
+        """The k best clauses; `where` keeps only clauses of the given years, documents or places."""
         n = len(self.clauses)
         if n == 0:
             return []
         frame = frame or self.frame(question)
-        lex = self.lexical_scores(question)
-        m = min(self.candidates, n)
-        cand = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)
         qvec = self.index.embedder.encode_queries([question])
-        dsim, didx = self.index.vectors.search(qvec, m)
-        dsim, didx = dsim[0], didx[0]
-        keep = didx >= 0
-        dense = {int(i): float(s) for i, s in zip(didx[keep], dsim[keep])}
-        pool = np.unique(np.concatenate([cand, didx[keep].astype(np.int64)]))
-        lex_pool = lex[pool]
-        lex_max = float(lex_pool.max()) if len(pool) else 0.0
+        cand = self.index.store.candidates(self.index.tokenizer.query_tokens(question), qvec, self.candidates, where)
+        pool, lex_pool, dense_pool = cand.rows, cand.lexical, cand.dense
+        if len(pool) == 0:
+            return []
+        lex_max = float(lex_pool.max())
         lex_n = lex_pool / lex_max if lex_max > 0 else lex_pool
-        dense_pool = np.array([dense.get(int(i), 0.0) for i in pool], dtype=np.float32)
-        missing = [j for j, i in enumerate(pool) if int(i) not in dense]
-        if missing:  # candidates the dense top-m did not reach get their exact similarity
-            dense_pool[missing] = self.index.vectors.reconstruct(pool[missing]) @ qvec[0]
-        d_max = float(dense_pool.max()) if len(pool) else 0.0
+        d_max = float(dense_pool.max())
         dense_n = np.clip(dense_pool / d_max, 0, None) if d_max > 0 else np.zeros_like(dense_pool)
         time = self._time_prior(pool, frame)
         score = lex_n + self.dense_weight * dense_n + time

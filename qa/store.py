@@ -1,0 +1,148 @@
+"""Where the searchable form of the clauses lives: the Store protocol and the local store.
+
+A store answers one question for the retriever: given a question's tokens and its dense
+vector, which clauses are candidates, and what are their lexical score (clause BM25 plus its
+paragraph's, each scaled to the best clause) and dense similarity. The retriever fuses them
+with the time prior the same way whatever the store, so two stores holding the same arrays
+rank the same.
+
+- `LocalStore` (the default): bm25s arrays and a FAISS index in the index folder.
+- `MilvusStore` (qa/milvus_store.py): one Milvus collection, Milvus Lite or a server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+BACKENDS = ("local", "milvus")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Hard filters on candidates (empty: no filter): years, documents, jurisdictions."""
+
+    years: tuple[int, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.years or self.doc_ids or self.jurisdictions)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate clauses (positions in the corpus, ascending) with their two scores."""
+
+    rows: np.ndarray  # int64
+    lexical: np.ndarray  # float32: clause BM25 / best + context_weight · paragraph BM25 / best
+    dense: np.ndarray  # float32: inner product of normalized vectors
+
+
+class Store(Protocol):
+    backend: str
+
+    def candidates(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None) -> Candidates: ...
+
+    def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]: ...
+
+    def describe(self) -> dict: ...
+
+
+_PLACE = re.compile(r"^(?:中国共产党|中共)?(.+?(?:特别行政区|自治区|自治州|自治县|省|市|县|区|州|盟|旗))")
+_NATIONAL = ("国务院", "中央", "全国人民代表大会", "全国")
+
+
+def jurisdiction_of(doc) -> str:
+    """The place a document speaks for: its catalog region when given, else read from its issuer.
+
+    "呼和浩特市人民政府" and "中共呼和浩特市委员会" → 呼和浩特市; "国务院" → 全国; unknown → "".
+    """
+    region = getattr(doc, "region", None)
+    if region:
+        return str(region)
+    issuer = (getattr(doc, "issuer", "") or "").strip()
+    if any(issuer.startswith(w) or issuer.startswith("中国共产党" + w) or issuer.startswith("中共" + w) for w in _NATIONAL):
+        return "全国"
+    m = _PLACE.match(issuer)
+    return m.group(1) if m else ""
+
+
+def clause_mask(clauses, docs, where: Where) -> np.ndarray:
+    """Which clauses pass a filter, as a boolean array over the corpus."""
+    jur = {d.id: jurisdiction_of(d) for d in docs}
+    years, doc_ids, places = set(where.years), set(where.doc_ids), set(where.jurisdictions)
+    return np.fromiter(
+        (
+            (not years or c.year in years) and (not doc_ids or c.doc_id in doc_ids) and (not places or jur.get(c.doc_id) in places)
+            for c in clauses
+        ),
+        dtype=bool,
+        count=len(clauses),
+    )
+
+
+class LocalStore:
+    """bm25s arrays (clauses and paragraphs) and a FAISS index, in this process."""
+
+    backend = "local"
+
+    def __init__(self, lexical, vectors, corpus=None):
+        self.lexical, self.vectors, self.corpus = lexical, vectors, corpus
+
+    def __len__(self) -> int:
+        return len(self.lexical.para_of)
+
+    def candidates(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None) -> Candidates:
+        n = len(self)
+        if where:
+            return self._filtered(tokens, qvec, m, where)
+        lex = self.lexical.scores(tokens)
+        m = min(m, n)
+        cand = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)
+        dsim, didx = self.vectors.search(qvec, m)
+        return self._pool(lex, cand, dsim[0], didx[0], qvec)
+
+    def _pool(self, lex: np.ndarray, cand: np.ndarray, dsim: np.ndarray, didx: np.ndarray, qvec: np.ndarray) -> Candidates:
+        keep = didx >= 0
+        dense = {int(i): float(s) for i, s in zip(didx[keep], dsim[keep])}
+        pool = np.unique(np.concatenate([cand, didx[keep].astype(np.int64)]))
+        dense_pool = np.array([dense.get(int(i), 0.0) for i in pool], dtype=np.float32)
+        missing = [j for j, i in enumerate(pool) if int(i) not in dense]
+        if missing:  # candidates the dense top-m did not reach get their exact similarity
+            dense_pool[missing] = self.vectors.reconstruct(pool[missing]) @ qvec[0]
+        return Candidates(pool.astype(np.int64), lex[pool].astype(np.float32), dense_pool)
+
+    def _filtered(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where) -> Candidates:
+        """As `candidates`, over the clauses that pass the filter only (scores scaled to the best of them)."""
+        import faiss
+
+        allowed = np.flatnonzero(clause_mask(self.corpus.clauses, self.corpus.docs, where))
+        if len(allowed) == 0:
+            return Candidates(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32))
+        lx = self.lexical
+        c = lx.raw_clause_scores(tokens)[allowed]
+        p = lx._scores(lx.paragraphs, tokens, int(lx.para_of.max(initial=-1)) + 1)[lx.para_of[allowed]]
+        lex = c / c.max() if c.max() > 0 else c
+        if lx.context_weight and p.max() > 0:
+            lex = lex + lx.context_weight * (p / p.max())
+        full = np.zeros(len(self), dtype=np.float32)
+        full[allowed] = lex
+        m = min(m, len(allowed))
+        cand = allowed[np.argpartition(-lex, m - 1)[:m]] if m < len(allowed) else allowed
+        sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
+        index = self.vectors.index
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe) if hasattr(index, "nprobe") else faiss.SearchParameters(sel=sel)
+        dsim, didx = index.search(np.ascontiguousarray(qvec, dtype=np.float32), m, params=params)
+        return self._pool(full, cand, dsim[0], didx[0], qvec)
+
+    def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]:
+        """Clause-index vocabulary (term → column), document frequency per column, clause count."""
+        bm25 = self.lexical.clauses
+        return bm25.vocab_dict, np.diff(np.asarray(bm25.scores["indptr"])), int(bm25.scores["num_docs"])
+
+    def describe(self) -> dict:
+        return {"backend": self.backend, **self.vectors.describe()}
