@@ -232,11 +232,19 @@ def build_index(
     progress: bool | None = None,
     log=None,
     workers: int | None = None,
+    backend: str = "local",
+    milvus_uri: str | None = None,
 ) -> Index:
     """Build an index from a seeds folder (or a ready corpus) and swap it in atomically.
 
     workers: processes that tokenize (default: one per core for large corpora, else one).
+    backend: "local" (bm25s + FAISS files) or "milvus" (a collection in Milvus Lite inside the
+    folder, or in the Milvus server at milvus_uri).
     """
+    from .store import BACKENDS
+
+    if backend not in BACKENDS:
+        raise QAError(f"未知的存储后端 {backend!r}，可选：{'、'.join(BACKENDS)}")
     folder = Path(folder)
     log = log or (lambda msg: None)
     t0 = time.perf_counter()
@@ -264,29 +272,16 @@ def build_index(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        # Tokenizing (a process pool for large corpora) runs while this process builds the
-        # dense index and writes the clauses.
-        with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
-            vectors = _dense(clauses, embedder, settings, show)
-            # Written now and read back at the end: while it grows, an IVF index holds its lists
-            # with up to twice their size in spare capacity; the file holds them exactly.
-            vectors.save(tmp / "dense.faiss")
-            dense_info = vectors.describe()
-            del vectors
-            (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
-            with open(tmp / "clauses.jsonl", "w", encoding="utf-8") as f:
-                for c in clauses:
-                    f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
-            tokens = job.result()
-        lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
-        clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
-        lexical.build(clause_tokens, tokens.gather(rows, row_offsets), para_of)
-        del tokens, clause_tokens
-        lexical.save(tmp / "lexical")
+        if backend == "milvus":
+            lexical, dense_info = None, None
+            store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show)
+        else:
+            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show)
+            store_info = {"backend": "local"}
         embedder.save(tmp / "embedder")
         files = {}
         for p in sorted(tmp.rglob("*")):
-            if p.is_file():
+            if p.is_file() and not p.relative_to(tmp).as_posix().startswith("milvus/"):  # a live database, not a checked file
                 size = p.stat().st_size
                 files[p.relative_to(tmp).as_posix()] = {"size": size, "sha256": _sha256(p) if size <= HASH_LIMIT else None}
         manifest = {
@@ -297,6 +292,7 @@ def build_index(
             "settings": settings.to_dict(),
             "embedder": embedder.identity(),
             "embedder_note": note,
+            "store": store_info,
             "faiss": dense_info,
             "versions": _versions(embedder.identity()["type"]),
             "pipeline": pipeline_fingerprint(),
@@ -312,11 +308,71 @@ def build_index(
             "build_seconds": round(time.perf_counter() - t0, 3),
         }
         _write_json_atomic(tmp / "manifest.json", manifest)
+        _release_lite(folder)
         _swap(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    notes = [note] if note else []
+    if backend == "milvus":
+        from .milvus_store import MilvusStore
+
+        return Index(folder, manifest, corpus, tokenizer, None, None, embedder, notes, MilvusStore.open(folder, manifest, corpus))
     vectors = VectorIndex.load(folder / "dense.faiss", dense_info.get("nprobe"))
-    return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, [note] if note else [])
+    return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
+
+
+def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show):
+    """bm25s arrays and a FAISS index in `tmp`; returns the lexical index and what FAISS holds."""
+    extra, rows, row_offsets, para_of = paragraphs
+    n = len(clauses)
+    # Tokenizing (a process pool for large corpora) runs while this process builds the
+    # dense index and writes the clauses.
+    with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
+        vectors = _dense(clauses, embedder, settings, show)
+        # Written now and read back at the end: while it grows, an IVF index holds its lists
+        # with up to twice their size in spare capacity; the file holds them exactly.
+        vectors.save(tmp / "dense.faiss")
+        dense_info = vectors.describe()
+        del vectors
+        _write_corpus(tmp, corpus, clauses)
+        tokens = job.result()
+    lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
+    clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
+    lexical.build(clause_tokens, tokens.gather(rows, row_offsets), para_of)
+    del tokens, clause_tokens
+    lexical.save(tmp / "lexical")
+    return lexical, dense_info
+
+
+def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, uri, workers, show) -> dict:
+    """Sparse statistics in `tmp` and a new Milvus collection; returns what the manifest records."""
+    from . import milvus_store
+
+    extra, rows, row_offsets, para_of = paragraphs
+    n = len(clauses)
+    with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
+        _write_corpus(tmp, corpus, clauses)
+        tokens = job.result()
+    clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
+    para_tokens = tokens.gather(rows, row_offsets)
+    del tokens
+    texts = _DenseTexts(clauses)
+    _fit(embedder, texts)
+    bar = lambda it, total: _progress(it, total, "写入 Milvus", show)  # noqa: E731
+    return milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar)
+
+
+def _write_corpus(folder: Path, corpus: Corpus, clauses: list[Clause]) -> None:
+    (folder / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
+    with open(folder / "clauses.jsonl", "w", encoding="utf-8") as f:
+        for c in clauses:
+            f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+
+
+def _fit(embedder, texts) -> None:
+    """Fit the corpus embedder on the texts (a no-op for a fitted or pretrained one)."""
+    if hasattr(embedder, "fit") and getattr(embedder, "components", None) is None:
+        embedder.fit(texts)
 
 
 class _DenseTexts(Sequence):
@@ -341,8 +397,7 @@ def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool) -> V
     vectors are held once, in the index, and never also as one big array.
     """
     texts = _DenseTexts(clauses)
-    if hasattr(embedder, "fit") and getattr(embedder, "components", None) is None:
-        embedder.fit(texts)
+    _fit(embedder, texts)
     vectors = VectorIndex.empty(embedder.dim, len(texts), settings.exact_limit)
     if vectors.train_size:
         vectors.train(embedder.encode_documents([texts[i] for i in training_rows(len(texts), vectors.train_size)]))
@@ -350,6 +405,14 @@ def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool) -> V
     for i in _progress(range(0, len(texts), step), (len(texts) + step - 1) // step, "向量", show):
         vectors.add(embedder.encode_documents(texts[i : i + step]))
     return vectors
+
+
+def _release_lite(folder: Path) -> None:
+    """Close this process's Milvus Lite client of an index folder before the folder is replaced."""
+    if "qa.milvus_store" in sys.modules:
+        from .milvus_store import LITE_FILE, disconnect
+
+        disconnect(str(Path(folder) / LITE_FILE))
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
@@ -427,28 +490,41 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
     folder = Path(folder)
     manifest = read_manifest(folder)
     verify_files(folder, manifest)
+    milvus = backend_of(manifest) == "milvus"
     try:
         docs = tuple(DocInfo(**d) for d in json.loads((folder / "docs.json").read_text(encoding="utf-8")))
         with open(folder / "clauses.jsonl", encoding="utf-8") as f:
             clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
         s = manifest["settings"]
-        lexical = LexicalIndex.load(folder / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
-        vectors = VectorIndex.load(folder / "dense.faiss", manifest["faiss"].get("nprobe"))
+        if not milvus:
+            lexical = LexicalIndex.load(folder / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
+            vectors = VectorIndex.load(folder / "dense.faiss", manifest["faiss"].get("nprobe"))
         embedder = load_embedder(folder / "embedder")
     except QAError:
         raise
     except Exception as e:  # json, numpy, faiss and bm25s each raise their own types on bad data
         raise BadIndex(f"索引 {folder} 无法读取（{type(e).__name__}: {e}）") from e
     counts = manifest["counts"]
-    if not (len(clauses) == counts["clauses"] == vectors.ntotal == len(lexical.para_of)):
-        raise BadIndex(
-            f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，向量 {vectors.ntotal}，关键词 {len(lexical.para_of)}，清单记录 {counts['clauses']}"
-        )
     skipped = tuple(Skipped(**s) for s in manifest.get("skipped", []))
     corpus = Corpus(docs, clauses, skipped)
     tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"])
     notes = [manifest["embedder_note"]] if manifest.get("embedder_note") else []
+    if milvus:
+        from .milvus_store import MilvusStore
+
+        if len(clauses) != counts["clauses"]:
+            raise BadIndex(f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，清单记录 {counts['clauses']}")
+        return Index(folder, manifest, corpus, tokenizer, None, None, embedder, notes, MilvusStore.open(folder, manifest, corpus))
+    if not (len(clauses) == counts["clauses"] == vectors.ntotal == len(lexical.para_of)):
+        raise BadIndex(
+            f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，向量 {vectors.ntotal}，关键词 {len(lexical.para_of)}，清单记录 {counts['clauses']}"
+        )
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
+
+
+def backend_of(manifest: dict) -> str:
+    """The store an index was built with ("local" for indexes from before there was a choice)."""
+    return (manifest.get("store") or {}).get("backend", "local")
 
 
 def open_index(
@@ -466,8 +542,10 @@ def open_index(
     seeds = Path(seeds) if seeds else None
     log = log or (lambda msg: print(msg, file=sys.stderr))
     reason = ""
+    store: dict = {}
     try:
         manifest = read_manifest(folder)
+        store = manifest.get("store") or {}
         if seeds is None and manifest.get("seeds_dir"):
             candidate = Path(manifest["seeds_dir"])
             candidate = candidate if candidate.is_absolute() else repo_root() / candidate
@@ -483,4 +561,4 @@ def open_index(
     if not Path(seeds).is_dir():
         raise BadIndex(f"{reason}；也找不到可用来重建的文档目录 {seeds}")
     log(f"正在重建索引 {display_path(folder)}：{reason}")
-    return build_index(folder, seeds, settings or Settings(), log=log)
+    return build_index(folder, seeds, settings or Settings(), log=log, backend=store.get("backend", "local"), milvus_uri=store.get("uri"))
