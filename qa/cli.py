@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="建立或重建索引")
     _common(p)
+    p.add_argument("--backend", choices=["local", "milvus"], default=None, help="存储后端：local（默认，本机文件）或 milvus（默认沿用已有索引的设置）")
+    p.add_argument("--milvus-uri", default=None, help="Milvus 服务地址，如 http://host:19530；不给则用索引目录内的 Milvus Lite 文件")
     p.add_argument("--json", action="store_true", help="输出 JSON 摘要")
 
     p = sub.add_parser("ask", help="提问")
@@ -89,6 +91,23 @@ def _settings(args, index_dir: Path):
         return Settings()
 
 
+def _store(args, index_dir: Path) -> tuple[str, str | None]:
+    """Backend and Milvus URI for `qa index`: as given, else as the existing index has them."""
+    from .index import read_manifest
+
+    try:
+        saved = read_manifest(index_dir).get("store") or {}
+    except QAError:
+        saved = {}
+    backend = args.backend or ("milvus" if args.milvus_uri else saved.get("backend", "local"))
+    uri = args.milvus_uri if args.milvus_uri else (saved.get("uri") if saved.get("backend") == backend == "milvus" else None)
+    if uri and backend != "milvus":
+        from .errors import InputError
+
+        raise InputError("--milvus-uri 只能与 --backend milvus 一起使用")
+    return backend, uri
+
+
 def _open(args):
     from .index import default_index_dir, open_index
 
@@ -102,15 +121,20 @@ def _index(args) -> int:
     index_dir = args.index or default_index_dir()
     seeds = args.seeds or default_seeds_dir()
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-    idx = build_index(index_dir, seeds, _settings(args, index_dir), progress=None, log=log)
+    backend, uri = _store(args, index_dir)
+    idx = build_index(index_dir, seeds, _settings(args, index_dir), progress=None, log=log, backend=backend, milvus_uri=uri)
     m = idx.manifest
     if args.json:
-        print(json.dumps({k: m[k] for k in ("counts", "embedder", "faiss", "skipped", "build_seconds")}, ensure_ascii=False))
+        print(json.dumps({k: m[k] for k in ("counts", "embedder", "store", "faiss", "skipped", "build_seconds")}, ensure_ascii=False))
         return 0
     c = m["counts"]
     print(f"索引已建好：{index_dir}")
     print(f"  文档 {c['documents']} 份，段落 {c['paragraphs']} 个，条款 {c['clauses']} 条，数字事实 {c['facts']} 个（{m['build_seconds']} 秒）")
-    print(f"  向量：{idx.embedder_description}；FAISS {m['faiss']['type']}")
+    if m["store"]["backend"] == "milvus":
+        where = m["store"]["uri"] or "索引目录内的 Milvus Lite 文件"
+        print(f"  向量：{idx.embedder_description}；存储：Milvus（{where}，集合 {m['store']['collection']}，别名 {m['store']['alias']}）")
+    else:
+        print(f"  向量：{idx.embedder_description}；FAISS {m['faiss']['type']}")
     for d in idx.corpus.docs:
         print(f"  · {d.id}：{d.title}（{d.source}）" + ("" if d.cataloged else " —— 目录中无此文档的条目，标题取自文本或文件名"))
     for s in m["skipped"]:

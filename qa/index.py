@@ -247,6 +247,12 @@ def build_index(
         raise QAError(f"未知的存储后端 {backend!r}，可选：{'、'.join(BACKENDS)}")
     folder = Path(folder)
     log = log or (lambda msg: None)
+    if milvus_uri and "://" not in milvus_uri and not milvus_uri.startswith("unix:"):
+        milvus_uri = str(Path(milvus_uri).resolve())  # a Milvus Lite file outside the index folder
+    if backend == "milvus" and milvus_uri:  # an unreachable server fails now, not after the documents are read
+        from .milvus_store import connect
+
+        connect(milvus_uri)
     t0 = time.perf_counter()
     fingerprint: dict[str, str] = {}
     if corpus is None:

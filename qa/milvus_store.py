@@ -33,7 +33,7 @@ from .store import Candidates, Where, jurisdiction_of
 
 LITE_FILE = "milvus/store.db"  # the embedded Milvus Lite database, inside the index folder
 BATCH = 2_000  # rows a Milvus insert carries
-FETCH = 1_000  # ids a Milvus query asks for at once
+EMPTY = "\x00"  # term 0: stands in a text without tokens (Milvus refuses an empty sparse vector); no query has it
 FIELDS = {  # name → Milvus data type name; a collection with other fields is not ours
     "id": "VARCHAR",
     "doc_id": "VARCHAR",
@@ -69,7 +69,7 @@ def _pymilvus():
 _CLIENTS: dict[str, object] = {}
 
 
-def connect(uri: str, timeout: float = 10.0):
+def connect(uri: str, timeout: float = 5.0):
     """A MilvusClient for a server URI (http://host:19530) or a Milvus Lite file; one per URI per process."""
     if uri in _CLIENTS:
         return _CLIENTS[uri]
@@ -80,7 +80,7 @@ def connect(uri: str, timeout: float = 10.0):
         client = pymilvus.MilvusClient(uri=uri, timeout=timeout)
         client.list_collections()
     except Exception as e:  # pymilvus raises MilvusException, ConnectionConfigException, grpc errors …
-        where = "Milvus Lite 数据库文件" if not uri.startswith(("http", "tcp")) else "Milvus 服务"
+        where = " Milvus Lite 数据库文件" if not uri.startswith(("http", "tcp")) else " Milvus 服务"
         hint = "（该文件可能正被另一个进程使用）" if "local milvus" in _one_line(e).lower() else ""
         raise StoreError(f"无法连接{where} {uri}{hint}：{_one_line(e)}") from e
     _CLIENTS[uri] = client
@@ -203,10 +203,6 @@ def _row(m, i: int) -> dict[int, float]:
     return dict(zip(m.indices[a:b].tolist(), m.data[a:b].tolist()))
 
 
-def _dot(vec: dict, q: dict) -> float:
-    return float(sum(w * q[t] for t, w in vec.items() if t in q))
-
-
 # ---------------------------------------------------------------------------------------
 # The collection
 
@@ -281,8 +277,8 @@ def rows_of(clauses, docs_by_id, cvec, pvec, para_of, dense: np.ndarray, offset:
                 "kind": c.scope or "",
                 "jurisdiction": jur[c.doc_id],
                 "dense": dense[j].tolist(),
-                "sparse": _row(cvec, i) or {0: 0.0},
-                "context": _row(pvec, int(para_of[i])) or {0: 0.0},
+                "sparse": _row(cvec, i) or {0: 1.0},
+                "context": _row(pvec, int(para_of[i])) or {0: 1.0},
             }
         )
     return out
@@ -310,9 +306,13 @@ def write_collection(client, alias: str, dim: int, n: int, exact_limit: int, bat
             if client.has_collection(alias):
                 raise StoreError(f"Milvus 中已有名为 {alias} 的集合（不是别名）：它不是本程序建的，不会覆盖")
             client.create_alias(name, alias)
-    except StoreError:
-        raise
-    except Exception as e:
+    except BaseException as e:  # a failed or interrupted build leaves no collection behind; the alias still names the old one
+        try:
+            client.drop_collection(name)
+        except Exception:
+            pass
+        if isinstance(e, StoreError) or not isinstance(e, Exception):
+            raise
         raise StoreError(f"写入 Milvus 集合失败：{_one_line(e)}") from e
     if previous and previous != name and previous.startswith(alias + "_"):
         try:
@@ -320,6 +320,11 @@ def write_collection(client, alias: str, dim: int, n: int, exact_limit: int, bat
         except Exception:
             pass
     return {"collection": name, "alias": alias, "dense_index": dense}
+
+
+def _ids_expr(ids: list[str], expr: str) -> str:
+    out = f"id in {json.dumps(ids, ensure_ascii=False)}"
+    return f"({expr}) and {out}" if expr else out
 
 
 class MilvusStore:
@@ -373,52 +378,53 @@ class MilvusStore:
             raise StoreError(f"Milvus 检索失败：{_one_line(e)}") from e
         return [(h["id"], float(h["distance"])) for h in res[0]]
 
-    def fetch(self, ids: list[str]) -> dict[str, dict]:
-        """Stored sparse and dense vectors of the given clause ids."""
-        out: dict[str, dict] = {}
-        for s in range(0, len(ids), FETCH):
-            chunk = ids[s : s + FETCH]
-            try:
-                got = self.client.query(self.alias, filter=f"id in {json.dumps(chunk, ensure_ascii=False)}", output_fields=["id", "sparse", "context", "dense"])
-            except Exception as e:
-                raise StoreError(f"Milvus 查询失败：{_one_line(e)}") from e
-            for r in got:
-                out[r["id"]] = r
-        return out
-
     def candidates(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None) -> Candidates:
         expr = self.filter_expr(where)
         qc, qp = self.terms.queries(tokens)
         m = max(1, min(m, 16_384))
         by_c = self._search(qc, "sparse", m, expr) if qc else []
         by_p = self._search(qp, "context", min(16_384, 2 * m), expr) if qp else []
-        by_d = self._search(np.asarray(qvec[0], dtype=np.float32).tolist(), "dense", m, expr, self.search_params)
-        ids = list(dict.fromkeys([i for i, _ in by_c] + [i for i, _ in by_p] + [i for i, _ in by_d]))
-        rows = self.fetch(ids)
-        q = np.asarray(qvec[0], dtype=np.float32)
-        c = {i: _dot(r["sparse"], qc) for i, r in rows.items()}
-        p = {i: _dot(r["context"], qp) for i, r in rows.items()}
-        d = {i: float(np.asarray(r["dense"], dtype=np.float32) @ q) for i, r in rows.items()}
+        dense_q = np.asarray(qvec[0], dtype=np.float32).tolist()
+        by_d = self._search(dense_q, "dense", m, expr, self.search_params)
+        c, p, d = dict(by_c), dict(by_p), dict(by_d)
+        # A score the first searches did not return is asked for by a second search limited to
+        # the ids that lack it: Milvus computes it, and no vector leaves the server.
+        lexical_ids = list(dict.fromkeys([i for i, _ in by_c] + [i for i, _ in by_p]))
+        self._complete(c, qc, "sparse", lexical_ids, expr)
+        self._complete(p, qp, "context", lexical_ids, expr)
         # the best scores among the clauses that pass the filter: the first hit of each search
-        c_max = max((c[i] for i, _ in by_c[:1]), default=0.0)
-        p_max = max((p[i] for i, _ in by_p[:1]), default=0.0)
+        c_max = by_c[0][1] if by_c else 0.0
+        p_max = by_p[0][1] if by_p else 0.0
         lex = {}
-        for i in rows:
+        for i in lexical_ids:
             v = c[i] / c_max if c_max > 0 else c[i]
             if self.context_weight and p_max > 0:
                 v += self.context_weight * (p[i] / p_max)
             lex[i] = v
-        lexical_ids = [i for i in dict.fromkeys([i for i, _ in by_c] + [i for i, _ in by_p]) if i in rows]
-        lexical_ids = sorted(lexical_ids, key=lambda i: -lex[i])[:m]
+        lexical_ids = sorted(lexical_ids, key=lambda i: -lex[i])[:m]  # the local store's top m by lexical score
+        pool_ids = list(dict.fromkeys(lexical_ids + list(d)))
+        self._complete(c, qc, "sparse", pool_ids, expr)
+        self._complete(p, qp, "context", pool_ids, expr)
+        self._complete(d, dense_q, "dense", pool_ids, expr, self.search_params)
+        for i in pool_ids:
+            if i not in lex:
+                lex[i] = (c[i] / c_max if c_max > 0 else c[i]) + (self.context_weight * p[i] / p_max if self.context_weight and p_max > 0 else 0.0)
         position = self.corpus.position
-        pool = sorted({position[i] for i in lexical_ids} | {position[i] for i, _ in by_d if i in rows})
+        pool = sorted(position[i] for i in pool_ids)
         clauses = self.corpus.clauses
-        pool_ids = [clauses[r].id for r in pool]
+        ordered = [clauses[r].id for r in pool]
         return Candidates(
             np.asarray(pool, dtype=np.int64),
-            np.asarray([lex[i] for i in pool_ids], dtype=np.float32),
-            np.asarray([d[i] for i in pool_ids], dtype=np.float32),
+            np.asarray([lex[i] for i in ordered], dtype=np.float32),
+            np.asarray([d[i] for i in ordered], dtype=np.float32),
         )
+
+    def _complete(self, scores: dict, query, field: str, ids: list[str], expr: str, params: dict | None = None) -> None:
+        missing = [i for i in ids if i not in scores]
+        if missing and query:
+            scores.update(self._search(query, field, len(missing), _ids_expr(missing, expr), params))
+        for i in missing:
+            scores.setdefault(i, 0.0)
 
     def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]:
         return self.terms.ids, self.terms.df_clause, int(self.terms.stats["clauses"])
@@ -435,6 +441,7 @@ def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_t
     """
     k1, b = settings.k1, settings.b
     terms = Terms([], np.zeros(0, np.int64), np.zeros(0, np.int64), {})
+    terms.add_terms([EMPTY])
     cols_c = terms.add_terms(clause_tokens.terms)
     cols_p = terms.add_terms(para_tokens.terms)
     avg_c = float(np.diff(clause_tokens.offsets).mean()) if len(clause_tokens) else 0.0

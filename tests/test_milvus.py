@@ -1,0 +1,200 @@
+"""The Milvus store (on Milvus Lite, really running): same answers as the local store, filters,
+alias switching, and the failures a user can meet (unreachable server, foreign collection)."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pymilvus")
+pytest.importorskip("milvus_lite")
+
+from qa.answer import Answerer  # noqa: E402
+from qa.cli import main  # noqa: E402
+from qa.errors import QAError  # noqa: E402
+from qa.index import Settings, build_index, load_index, open_index  # noqa: E402
+from qa.milvus_store import LITE_FILE, StoreError, connect, disconnect  # noqa: E402
+from qa.retrieve import Retriever  # noqa: E402
+from qa.store import Where, jurisdiction_of  # noqa: E402
+
+from .conftest import ROOT, SEEDS  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+SETTINGS = Settings(embedder="corpus")
+
+
+@pytest.fixture(scope="session")
+def milvus_seed_index(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("milvus") / "index"
+    build_index(folder, SEEDS, SETTINGS, backend="milvus")
+    return load_index(folder)  # read back through the manifest, as qa ask does
+
+
+def _dev_questions() -> list[str]:
+    path = ROOT / "eval" / "dev.jsonl"
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _compare(local, milvus, questions: list[str]) -> list[str]:
+    """Questions on which the two stores' answers differ (top 3 citations or answer text)."""
+    a, b = Answerer(local), Answerer(milvus)
+    out = []
+    for q in questions:
+        x, y = a.answer(q), b.answer(q)
+        top_x = [(c.doc_id, c.quote, c.line_start) for c in x.citations[:3]]
+        top_y = [(c.doc_id, c.quote, c.line_start) for c in y.citations[:3]]
+        if top_x != top_y or x.answer != y.answer or x.abstained != y.abstained:
+            out.append(q)
+    return out
+
+
+def test_manifest_names_the_backend(milvus_seed_index, seed_index):
+    m = milvus_seed_index.manifest
+    assert m["store"]["backend"] == "milvus" and m["store"]["uri"] is None
+    assert (milvus_seed_index.folder / LITE_FILE).exists()
+    assert not (milvus_seed_index.folder / "dense.faiss").exists() and not (milvus_seed_index.folder / "lexical").exists()
+    assert seed_index.manifest["store"]["backend"] == "local"
+    assert not any(k.startswith("milvus/") for k in m["files"])  # a live database is not a checked file
+
+
+def test_same_answers_as_local_on_the_dev_set(milvus_seed_index, seed_index):
+    questions = _dev_questions()
+    assert len(questions) > 100
+    assert _compare(seed_index, milvus_seed_index, questions) == []
+
+
+def test_same_answers_as_local_on_another_corpus(tmp_path):
+    folder = CORPORA / "state_council_reports"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not here")
+    local = build_index(tmp_path / "local", folder, SETTINGS)
+    milvus = build_index(tmp_path / "milvus", folder, SETTINGS, backend="milvus")
+    from qa.bench import synthetic_questions
+
+    questions = [
+        "2022年国内生产总值增长目标是多少？",
+        "城镇新增就业目标",
+        "2019年减税降费规模",
+        "粮食产量保持在多少以上？",
+        "居民消费价格涨幅",
+        "今年中央预算内投资安排多少？",
+        "财政赤字率拟按多少安排？",
+        "棚户区改造开工多少套？",
+    ] + synthetic_questions(local.corpus, 40, seed=7)
+    assert _compare(local, load_index(tmp_path / "milvus"), questions) == []
+    assert milvus.manifest["counts"] == local.manifest["counts"]
+
+
+def test_filters_run_inside_milvus_and_match_local(milvus_seed_index, seed_index):
+    q = "新增停车位"
+    for where in [Where(doc_ids=("communique2023",)), Where(years=(2023,)), Where(jurisdictions=("呼和浩特市",))]:
+        a = Retriever(seed_index).search(q, 5, where=where)
+        b = Retriever(milvus_seed_index).search(q, 5, where=where)
+        assert a and [h.clause.id for h in a] == [h.clause.id for h in b]
+        for h in b:
+            assert not where.doc_ids or h.clause.doc_id in where.doc_ids
+            assert not where.years or h.clause.year in where.years
+    assert Retriever(milvus_seed_index).search(q, 5, where=Where(jurisdictions=("全国",))) == []
+    unfiltered = Retriever(milvus_seed_index).search(q, 5)
+    assert {h.clause.doc_id for h in unfiltered} != {"communique2023"}  # the filter changed something
+
+
+def test_jurisdiction_from_issuer():
+    class D:
+        def __init__(self, issuer, region=None):
+            self.issuer, self.region = issuer, region
+
+    assert jurisdiction_of(D("呼和浩特市人民政府")) == "呼和浩特市"
+    assert jurisdiction_of(D("中共呼和浩特市委员会")) == "呼和浩特市"
+    assert jurisdiction_of(D("国务院")) == "全国"
+    assert jurisdiction_of(D("中国共产党中央委员会")) == "全国"
+    assert jurisdiction_of(D("某机关", region="赛罕区")) == "赛罕区"
+    assert jurisdiction_of(D("")) == ""
+
+
+def test_cli_index_and_ask_read_the_backend_from_the_manifest(tmp_path, mini_folder, capsys):
+    index = tmp_path / "idx"
+    assert main(["index", "--index", str(index), "--seeds", str(mini_folder), "--embedder", "corpus", "--backend", "milvus", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["store"]["backend"] == "milvus"
+    assert main(["ask", "--index", str(index), "2024年新增停车位目标", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "4.4万个" in out["answer"] and out["citations"][0]["doc_id"] == "mini"
+    # a rebuild without --backend keeps the index's backend
+    assert main(["index", "--index", str(index), "--seeds", str(mini_folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["store"]["backend"] == "milvus"
+    assert open_index(index, mini_folder).store.backend == "milvus"
+
+
+def test_unreachable_milvus_is_a_one_line_error(tmp_path, mini_folder, capsys):
+    code = main(["index", "--index", str(tmp_path / "idx"), "--seeds", str(mini_folder), "--embedder", "corpus", "--milvus-uri", "http://127.0.0.1:9"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "无法连接 Milvus 服务" in err
+    assert not (tmp_path / "idx").exists()
+    with pytest.raises(StoreError):
+        connect("http://127.0.0.1:9")
+
+
+def test_local_backend_rejects_a_milvus_uri(tmp_path, mini_folder, capsys):
+    code = main(["index", "--index", str(tmp_path / "idx"), "--seeds", str(mini_folder), "--backend", "local", "--milvus-uri", "http://127.0.0.1:9"])
+    assert code == 2 and "--milvus-uri" in capsys.readouterr().err
+
+
+def test_collection_of_another_schema_is_refused(tmp_path, mini_folder, capsys):
+    folder = tmp_path / "idx"
+    build_index(folder, mini_folder, SETTINGS, backend="milvus")
+    uri = str(folder / LITE_FILE)
+    client = connect(uri)
+    from pymilvus import DataType
+
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("pk", DataType.INT64, is_primary=True)
+    schema.add_field("vec", DataType.FLOAT_VECTOR, dim=4)
+    index_params = client.prepare_index_params()
+    index_params.add_index("vec", index_type="FLAT", metric_type="IP")
+    client.create_collection("someone_else", schema=schema, index_params=index_params)
+    client.alter_alias("someone_else", "qa_index")
+    disconnect(uri)
+    with pytest.raises(StoreError, match="结构不符"):
+        load_index(folder)
+    code = main(["ask", "--index", str(folder), "--seeds", str(mini_folder), "停车位"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "结构不符" in err
+
+
+def test_rebuild_switches_the_alias_and_a_failed_build_leaves_the_old_collection(tmp_path, mini_folder):
+    """With a Milvus outside the index folder (here a Lite file standing in for a server), a
+    build fills a new collection and only then moves the alias; a build that fails halfway
+    leaves the alias on the old, complete collection and drops its own."""
+    shared = str(tmp_path / "server" / "milvus.db")
+    folder = tmp_path / "idx"
+    first = build_index(folder, mini_folder, SETTINGS, backend="milvus", milvus_uri=shared)
+    old = first.manifest["store"]["collection"]
+    second = build_index(folder, mini_folder, SETTINGS, backend="milvus", milvus_uri=shared)
+    new = second.manifest["store"]["collection"]
+    client = connect(shared)
+    assert new != old and client.describe_alias(second.manifest["store"]["alias"])["collection_name"] == new
+    assert not client.has_collection(old)  # the replaced collection is dropped
+
+    class Broken:
+        """An embedder that fails after the first batch, as a crash during the build would."""
+
+        def __init__(self, inner):
+            self.inner, self.dim, self.calls = inner, inner.dim, 0
+
+        def encode_documents(self, texts):
+            raise RuntimeError("simulated crash")
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    with pytest.raises(QAError):
+        build_index(folder, mini_folder, SETTINGS, backend="milvus", milvus_uri=shared, embedder=Broken(second.embedder))
+    assert client.describe_alias(second.manifest["store"]["alias"])["collection_name"] == new
+    assert [c for c in client.list_collections() if c != new] == []
+    again = load_index(folder)
+    assert Retriever(again).search("新增停车位", 1)[0].clause.doc_id == "mini"
