@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--backend", choices=["local", "milvus"], default=None, help="存储后端：local（默认，本机文件）或 milvus（默认沿用已有索引的设置）")
     p.add_argument("--milvus-uri", default=None, help="Milvus 服务地址，如 http://host:19530；不给则用索引目录内的 Milvus Lite 文件")
+    p.add_argument("--update", action="store_true", help="增量更新：只处理新增、修改或删除的文档，其余不重建")
     p.add_argument("--json", action="store_true", help="输出 JSON 摘要")
 
     p = sub.add_parser("ask", help="提问")
@@ -121,6 +122,8 @@ def _index(args) -> int:
     index_dir = args.index or default_index_dir()
     seeds = args.seeds or default_seeds_dir()
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    if args.update:
+        return _update(args, index_dir, log)
     backend, uri = _store(args, index_dir)
     idx = build_index(index_dir, seeds, _settings(args, index_dir), progress=None, log=log, backend=backend, milvus_uri=uri)
     m = idx.manifest
@@ -139,6 +142,23 @@ def _index(args) -> int:
         print(f"  · {d.id}：{d.title}（{d.source}）" + ("" if d.cataloged else " —— 目录中无此文档的条目，标题取自文本或文件名"))
     for s in m["skipped"]:
         print(f"  已跳过 {s['path']}：{s['reason']}")
+    return 0
+
+
+def _update(args, index_dir: Path, log) -> int:
+    from .errors import InputError
+    from .index import read_manifest
+    from .ingest import update_index
+
+    if args.backend or args.milvus_uri or args.embedder:
+        raise InputError("--update 沿用索引原有的存储后端与向量设置，不能同时指定 --backend、--milvus-uri 或 --embedder")
+    read_manifest(index_dir)  # a missing index is an error here, not a silent full build
+    idx, update = update_index(index_dir, args.seeds, log=log)
+    if args.json:
+        m = idx.manifest
+        print(json.dumps({"update": {**m.get("update", {}), "rebuilt": update.rebuilt, "note": update.note}, "counts": m["counts"], "store": m["store"]}, ensure_ascii=False))
+    else:
+        print(update.describe())
     return 0
 
 

@@ -30,6 +30,7 @@ from .corpus import Corpus, DocInfo, load_corpus
 from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
+from .ingest import save_tokens
 from .lexical import LexicalIndex, TokenIds, TokenJob, Tokenizer
 from .segment import Clause, Segmenter
 from .text import Skipped, display_path, repo_root, seed_files
@@ -255,10 +256,15 @@ def build_index(
         connect(milvus_uri)
     t0 = time.perf_counter()
     fingerprint: dict[str, str] = {}
+    records: dict = {}
     if corpus is None:
+        from .ingest import file_records
+
         seeds = Path(seeds or default_seeds_dir())
         fingerprint = seeds_fingerprint(seeds)
-        corpus, _ = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
+        corpus, documents = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
+        records = file_records(seeds, documents)  # which file became which document, for incremental updates
+        del documents
         if not corpus.clauses:
             raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
     clauses = list(corpus.clauses)
@@ -274,9 +280,7 @@ def build_index(
     para_texts, para_of = paragraph_units(clauses)
     extra, rows, row_offsets = paragraph_rows(clauses, para_texts, para_of, tokenizer)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _tmp_dir(folder)
     try:
         if backend == "milvus":
             lexical, dense_info = None, None
@@ -285,11 +289,7 @@ def build_index(
             lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show)
             store_info = {"backend": "local"}
         embedder.save(tmp / "embedder")
-        files = {}
-        for p in sorted(tmp.rglob("*")):
-            if p.is_file() and not p.relative_to(tmp).as_posix().startswith("milvus/"):  # a live database, not a checked file
-                size = p.stat().st_size
-                files[p.relative_to(tmp).as_posix()] = {"size": size, "sha256": _sha256(p) if size <= HASH_LIMIT else None}
+        files = _file_list(tmp)
         manifest = {
             "format": FORMAT,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -310,6 +310,7 @@ def build_index(
                 "skipped": len(corpus.skipped),
             },
             "skipped": [asdict(s) for s in corpus.skipped],
+            **records,
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 3),
         }
@@ -344,9 +345,11 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
         tokens = job.result()
     lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
     clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
-    lexical.build(clause_tokens, tokens.gather(rows, row_offsets), para_of)
-    del tokens, clause_tokens
+    para_tokens = tokens.gather(rows, row_offsets)
+    del tokens
+    lexical.build(clause_tokens, para_tokens, para_of)
     lexical.save(tmp / "lexical")
+    save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)  # what an incremental update starts from
     return lexical, dense_info
 
 
@@ -411,6 +414,25 @@ def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool) -> V
     for i in _progress(range(0, len(texts), step), (len(texts) + step - 1) // step, "向量", show):
         vectors.add(embedder.encode_documents(texts[i : i + step]))
     return vectors
+
+
+def _tmp_dir(folder: Path) -> Path:
+    """An empty sibling folder to build into before swapping it in."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _file_list(folder: Path) -> dict:
+    """Every file of an index folder with its size (and sha256 for small ones), for the manifest."""
+    files = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and not p.relative_to(folder).as_posix().startswith("milvus/"):  # a live database, not a checked file
+            size = p.stat().st_size
+            files[p.relative_to(folder).as_posix()] = {"size": size, "sha256": _sha256(p) if size <= HASH_LIMIT else None}
+    return files
 
 
 def _release_lite(folder: Path) -> None:
@@ -559,6 +581,13 @@ def open_index(
         reason = stale_reason(manifest, seeds, settings)
         if not reason:
             return load_index(folder)
+        if rebuild and seeds is not None and reason.startswith("文档已改变"):
+            from .ingest import update_index  # only the changed documents are processed
+
+            log(f"正在更新索引 {display_path(folder)}：{reason}")
+            index, update = update_index(folder, seeds, log=log)
+            log(update.describe())
+            return index
     except BadIndex as e:
         reason = str(e)
     if not rebuild:

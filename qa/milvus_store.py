@@ -172,7 +172,7 @@ class Terms:
         (folder / "stats.json").write_text(json.dumps(self.stats), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "Terms":
+    def load(cls, folder: Path) -> Terms:
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
         self = cls(terms, np.load(folder / "df_clause.npy"), np.load(folder / "df_para.npy"), json.loads((folder / "stats.json").read_text()))
         if not (len(self.terms) == len(self.df_clause) == len(self.df_para)):
@@ -339,7 +339,7 @@ class MilvusStore:
         self.uri_label = uri_label
 
     @classmethod
-    def open(cls, folder: Path, manifest: dict, corpus) -> "MilvusStore":
+    def open(cls, folder: Path, manifest: dict, corpus) -> MilvusStore:
         info = manifest["store"]
         uri = resolve_uri(folder, info.get("uri"))
         client = connect(uri)
@@ -410,7 +410,8 @@ class MilvusStore:
             if i not in lex:
                 lex[i] = (c[i] / c_max if c_max > 0 else c[i]) + (self.context_weight * p[i] / p_max if self.context_weight and p_max > 0 else 0.0)
         position = self.corpus.position
-        pool = sorted(position[i] for i in pool_ids)
+        # an id this process's corpus does not know: the collection was updated after it loaded
+        pool = sorted(position[i] for i in pool_ids if i in position)
         clauses = self.corpus.clauses
         ordered = [clauses[r].id for r in pool]
         return Candidates(

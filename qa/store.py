@@ -65,7 +65,7 @@ def jurisdiction_of(doc) -> str:
     if region:
         return str(region)
     issuer = (getattr(doc, "issuer", "") or "").strip()
-    if any(issuer.startswith(w) or issuer.startswith("中国共产党" + w) or issuer.startswith("中共" + w) for w in _NATIONAL):
+    if any(issuer.startswith((w, "中国共产党" + w, "中共" + w)) for w in _NATIONAL):
         return "全国"
     m = _PLACE.match(issuer)
     return m.group(1) if m else ""

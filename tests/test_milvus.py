@@ -4,24 +4,21 @@ alias switching, and the failures a user can meet (unreachable server, foreign c
 from __future__ import annotations
 
 import json
-import random
-import shutil
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from qa.answer import Answerer  # noqa: E402
-from qa.cli import main  # noqa: E402
-from qa.errors import QAError  # noqa: E402
-from qa.index import Settings, build_index, load_index, open_index  # noqa: E402
-from qa.milvus_store import LITE_FILE, StoreError, connect, disconnect  # noqa: E402
-from qa.retrieve import Retriever  # noqa: E402
-from qa.store import Where, jurisdiction_of  # noqa: E402
+from qa.answer import Answerer
+from qa.cli import main
+from qa.errors import QAError
+from qa.index import Settings, build_index, load_index, open_index
+from qa.milvus_store import LITE_FILE, StoreError, connect, disconnect
+from qa.retrieve import Retriever
+from qa.store import Where, jurisdiction_of
 
-from .conftest import ROOT, SEEDS  # noqa: E402
+from .conftest import ROOT, SEEDS
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 SETTINGS = Settings(embedder="corpus")

@@ -1,0 +1,143 @@
+"""Incremental ingest: add, replace and remove a document in both stores without a rebuild."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from qa.answer import Answerer
+from qa.index import Settings, build_index, load_index, open_index
+from qa.ingest import DRIFT_LIMIT, update_index
+from qa.retrieve import Retriever
+
+from .conftest import SEEDS
+
+SETTINGS = Settings(embedder="corpus")
+# A document in the seeds' own language (so the corpus embedder's vocabulary covers it) whose
+# figures appear nowhere in the seeds.
+EXTRA = """关于推进城市更新的实施方案
+一、总体要求
+（一）工作目标
+2024年，全市安装智慧灯杆35个，完成雨污分流改造120公里，新增公共充电桩2600个。
+（二）重点任务
+加快老旧小区改造，完善社区养老托育设施，新增养老床位800张。
+"""
+CATALOG = '\n["extra.txt"]\nid = "extra2024"\ntitle = "城市更新实施方案"\nissuer = "呼和浩特市人民政府"\ndate = "2024-03"\nthis_year = 2024\nkind = "plan"\n'
+BACKENDS = ["local", pytest.param("milvus", marks=pytest.mark.skipif(not __import__("importlib").util.find_spec("milvus_lite"), reason="milvus-lite not installed"))]
+
+
+@pytest.fixture
+def seeds_copy(tmp_path):
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def _add_extra(folder):
+    (folder / "extra.txt").write_text(EXTRA, encoding="utf-8")
+    with open(folder / "catalog.toml", "a", encoding="utf-8") as f:
+        f.write(CATALOG)
+
+
+def _ids(index, q, k=5):
+    return [h.clause.id for h in Retriever(index).search(q, k)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_add_replace_remove_one_document(tmp_path, seeds_copy, backend):
+    folder = tmp_path / "index"
+    base = build_index(folder, seeds_copy, SETTINGS, backend=backend)
+    before = Answerer(base).answer("2024年新增停车位目标")
+    n0 = base.manifest["counts"]["clauses"]
+
+    _add_extra(seeds_copy)
+    index, update = update_index(folder, seeds_copy)
+    assert update.added == ("extra2024",) and not update.replaced and not update.removed and not update.rebuilt
+    assert update.drift is not None and update.drift <= DRIFT_LIMIT and "未超过阈值" in update.describe()
+    extra = [c for c in index.corpus.clauses if c.doc_id == "extra2024"]
+    assert extra and index.manifest["counts"]["clauses"] == n0 + len(extra)
+    loaded = load_index(folder)  # what was written passes the load checks (files, counts, store rows)
+    assert Retriever(loaded).search("智慧灯杆", 1)[0].clause.doc_id == "extra2024"
+    assert "35个" in Answerer(loaded).answer("2024年安装智慧灯杆多少个？").answer
+    after = Answerer(loaded).answer("2024年新增停车位目标")
+    assert [c.quote for c in after.citations] == [c.quote for c in before.citations]  # existing answers stay
+
+    (seeds_copy / "extra.txt").write_text(EXTRA.replace("35个", "42个"), encoding="utf-8")
+    index, update = update_index(folder, seeds_copy)
+    assert update.replaced == ("extra2024",) and not update.added and not update.removed
+    loaded = load_index(folder)
+    texts = [c.text for c in loaded.corpus.clauses if c.doc_id == "extra2024"]
+    assert any("42个" in t for t in texts) and not any("35个" in t for t in texts)
+    assert "42个" in Answerer(loaded).answer("2024年安装智慧灯杆多少个？").answer
+
+    (seeds_copy / "extra.txt").unlink()
+    index, update = update_index(folder, seeds_copy)
+    assert update.removed == ("extra2024",)
+    loaded = load_index(folder)
+    assert loaded.manifest["counts"]["clauses"] == n0 and not any(c.doc_id == "extra2024" for c in loaded.corpus.clauses)
+    assert all(h.clause.doc_id != "extra2024" for h in Retriever(loaded).search("智慧灯杆", 10))
+
+    index, update = update_index(folder, seeds_copy)
+    assert not update.changed and "没有变化" in update.describe()
+
+
+def test_local_update_gives_the_bm25_of_a_fresh_build(tmp_path, seeds_copy):
+    """The updated local index's lexical scores equal those of an index built from scratch."""
+    folder = tmp_path / "index"
+    build_index(folder, seeds_copy, SETTINGS)
+    _add_extra(seeds_copy)
+    (seeds_copy / "hohhot_party_plenary_communique_2023-12.txt").unlink()
+    updated, update = update_index(folder, seeds_copy)
+    assert update.added == ("extra2024",) and update.removed == ("communique2023",)
+    fresh = build_index(tmp_path / "fresh", seeds_copy, SETTINGS)
+    assert sorted(c.id for c in updated.corpus.clauses) == sorted(c.id for c in fresh.corpus.clauses)
+    where = fresh.corpus.position
+    order = np.array([where[c.id] for c in updated.corpus.clauses])
+    for q in ["新增停车位", "智慧灯杆 充电桩", "供热管网改造", "养老床位"]:
+        toks = fresh.tokenizer.query_tokens(q)
+        a = updated.lexical.scores(toks)
+        b = fresh.lexical.scores(toks)[order]
+        assert np.allclose(a, b, atol=1e-6) and a.max() > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_open_index_updates_instead_of_rebuilding(tmp_path, seeds_copy, backend):
+    folder = tmp_path / "index"
+    build_index(folder, seeds_copy, SETTINGS, backend=backend)
+    _add_extra(seeds_copy)
+    messages = []
+    index = open_index(folder, seeds_copy, SETTINGS, log=messages.append)
+    assert any("增量更新" in m and "extra2024" in m for m in messages), messages
+    assert index.manifest["update"]["added"] == ["extra2024"] and index.store.backend == backend
+
+
+def test_vocabulary_drift_past_the_threshold_refits_and_says_so(tmp_path, mini_folder):
+    folder = tmp_path / "index"
+    build_index(folder, mini_folder, SETTINGS)
+    # text in characters the mini document never uses: the fitted vocabulary no longer covers it
+    (mini_folder / "other.txt").write_text("Municipal budget review: revenue rose; spending on schools, clinics and transit grew.\n", encoding="utf-8")
+    index, update = update_index(folder, mini_folder)
+    assert update.rebuilt and "阈值" in update.note and "重新训练" in update.note
+    assert any(c.doc_id == "other" for c in index.corpus.clauses)
+    assert load_index(folder).manifest["counts"]["documents"] == 2
+
+
+def test_cli_update(tmp_path, mini_folder, capsys):
+    import json
+
+    from qa.cli import main
+
+    index = tmp_path / "idx"
+    assert main(["index", "--update", "--index", str(index), "--seeds", str(mini_folder)]) == 2  # no index yet
+    assert "manifest" in capsys.readouterr().err
+    assert main(["index", "--index", str(index), "--seeds", str(mini_folder), "--embedder", "corpus"]) == 0
+    capsys.readouterr()
+    doc = mini_folder / "mini.txt"
+    doc.write_text(doc.read_text(encoding="utf-8") + "要新建充电站10座。\n", encoding="utf-8")
+    assert main(["index", "--update", "--index", str(index), "--seeds", str(mini_folder), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["update"]["replaced"] == ["mini"] and out["counts"]["documents"] == 1
+    assert main(["index", "--update", "--index", str(index), "--seeds", str(mini_folder)]) == 0
+    assert "没有变化" in capsys.readouterr().out
