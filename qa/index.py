@@ -21,6 +21,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -257,12 +258,14 @@ def build_index(
     t0 = time.perf_counter()
     fingerprint: dict[str, str] = {}
     records: dict = {}
+    phases: dict[str, float] = {}  # seconds per step, for the manifest and the ingest benchmark
     if corpus is None:
         from .ingest import file_records
 
         seeds = Path(seeds or default_seeds_dir())
         fingerprint = seeds_fingerprint(seeds)
-        corpus, documents = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
+        with _phase(phases, "load_segment_measures"):
+            corpus, documents = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
         records = file_records(seeds, documents)  # which file became which document, for incremental updates
         del documents
         if not corpus.clauses:
@@ -284,9 +287,9 @@ def build_index(
     try:
         if backend == "milvus":
             lexical, dense_info = None, None
-            store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show)
+            store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases)
         else:
-            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show)
+            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases)
             store_info = {"backend": "local"}
         embedder.save(tmp / "embedder")
         files = _file_list(tmp)
@@ -313,6 +316,7 @@ def build_index(
             **records,
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 3),
+            "phases": {k: round(v, 3) for k, v in phases.items()},
         }
         _write_json_atomic(tmp / "manifest.json", manifest)
         _release_lite(folder)
@@ -328,47 +332,54 @@ def build_index(
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
 
 
-def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show):
+def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show, phases: dict):
     """bm25s arrays and a FAISS index in `tmp`; returns the lexical index and what FAISS holds."""
     extra, rows, row_offsets, para_of = paragraphs
     n = len(clauses)
     # Tokenizing (a process pool for large corpora) runs while this process builds the
     # dense index and writes the clauses.
     with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
-        vectors = _dense(clauses, embedder, settings, show)
-        # Written now and read back at the end: while it grows, an IVF index holds its lists
-        # with up to twice their size in spare capacity; the file holds them exactly.
-        vectors.save(tmp / "dense.faiss")
-        dense_info = vectors.describe()
-        del vectors
-        _write_corpus(tmp, corpus, clauses)
-        tokens = job.result()
-    lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
-    clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
-    para_tokens = tokens.gather(rows, row_offsets)
-    del tokens
-    lexical.build(clause_tokens, para_tokens, para_of)
-    lexical.save(tmp / "lexical")
-    save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)  # what an incremental update starts from
+        with _phase(phases, "embed_and_faiss" + ("_beside_tokenizing" if job.parallel else "")):
+            vectors = _dense(clauses, embedder, settings, show)
+            # Written now and read back at the end: while it grows, an IVF index holds its lists
+            # with up to twice their size in spare capacity; the file holds them exactly.
+            vectors.save(tmp / "dense.faiss")
+            dense_info = vectors.describe()
+            del vectors
+        with _phase(phases, "write_clauses"):
+            _write_corpus(tmp, corpus, clauses)
+        with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
+            tokens = job.result()
+    with _phase(phases, "bm25_and_save"):
+        lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
+        clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
+        para_tokens = tokens.gather(rows, row_offsets)
+        del tokens
+        lexical.build(clause_tokens, para_tokens, para_of)
+        lexical.save(tmp / "lexical")
+        save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)  # what an incremental update starts from
     return lexical, dense_info
 
 
-def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, uri, workers, show) -> dict:
+def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, uri, workers, show, phases: dict) -> dict:
     """Sparse statistics in `tmp` and a new Milvus collection; returns what the manifest records."""
     from . import milvus_store
 
     extra, rows, row_offsets, para_of = paragraphs
     n = len(clauses)
     with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
-        _write_corpus(tmp, corpus, clauses)
-        tokens = job.result()
+        texts = _DenseTexts(clauses)
+        with _phase(phases, "fit_embedder" + ("_beside_tokenizing" if job.parallel else "")):
+            _fit(embedder, texts)
+        with _phase(phases, "write_clauses"):
+            _write_corpus(tmp, corpus, clauses)
+        with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
+            tokens = job.result()
     clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
     para_tokens = tokens.gather(rows, row_offsets)
     del tokens
-    texts = _DenseTexts(clauses)
-    _fit(embedder, texts)
     bar = lambda it, total: _progress(it, total, "写入 Milvus", show)  # noqa: E731
-    return milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar)
+    return milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar, phases)
 
 
 def _write_corpus(folder: Path, corpus: Corpus, clauses: list[Clause]) -> None:
@@ -414,6 +425,15 @@ def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool) -> V
     for i in _progress(range(0, len(texts), step), (len(texts) + step - 1) // step, "向量", show):
         vectors.add(embedder.encode_documents(texts[i : i + step]))
     return vectors
+
+
+@contextmanager
+def _phase(phases: dict, name: str):
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
 
 
 def _tmp_dir(folder: Path) -> Path:

@@ -434,12 +434,14 @@ class MilvusStore:
         return {"backend": self.backend, "alias": self.alias, "uri": self.uri_label}
 
 
-def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_tokens, embedder, settings, uri: str | None, texts, progress=None) -> dict:
+def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_tokens, embedder, settings, uri: str | None, texts, progress=None, phases=None) -> dict:
     """Write the sparse statistics into `tmp/sparse` and every clause into a new collection.
 
     `folder` is where the index will live (it names the alias); `tmp` is where it is built
     (a Lite file goes there). `texts` are what the dense vectors embed, one per clause.
     """
+    phases = {} if phases is None else phases
+    t = time.perf_counter()
     k1, b = settings.k1, settings.b
     terms = Terms([], np.zeros(0, np.int64), np.zeros(0, np.int64), {})
     terms.add_terms([EMPTY])
@@ -453,6 +455,7 @@ def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_t
     terms.df_para[: len(df_p)] += df_p
     terms.stats = {"clauses": len(clauses), "paragraphs": len(para_tokens), "avgdl_clause": avg_c, "avgdl_paragraph": avg_p, "k1": k1, "b": b}
     terms.save(tmp / "sparse")
+    phases["sparse_vectors"] = time.perf_counter() - t
     real_uri = resolve_uri(tmp, uri)
     client = connect(real_uri)
     docs_by_id = {d.id: d for d in docs}
@@ -461,11 +464,18 @@ def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_t
     def batches():
         steps = range(0, n, BATCH)
         for s in progress(steps, len(steps)) if progress else steps:
+            t = time.perf_counter()
             dense = embedder.encode_documents(texts[s : s + BATCH])
-            yield rows_of(clauses[s : s + BATCH], docs_by_id, cvec, pvec, para_of, dense, s)
+            phases["embed"] = phases.get("embed", 0.0) + time.perf_counter() - t
+            t = time.perf_counter()
+            rows = rows_of(clauses[s : s + BATCH], docs_by_id, cvec, pvec, para_of, dense, s)
+            phases["rows"] = phases.get("rows", 0.0) + time.perf_counter() - t
+            yield rows
 
+    t = time.perf_counter()
     try:
         info = write_collection(client, alias_for(folder, uri), embedder.dim, n, settings.exact_limit, batches())
+        phases["milvus_insert_index_load"] = time.perf_counter() - t - phases.get("embed", 0.0) - phases.get("rows", 0.0)
     finally:
         if not uri:
             disconnect(real_uri)  # the Lite file moves with the folder
