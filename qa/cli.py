@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="性能基准：合成语料上的建索引时间、大小、内存与查询延迟")
     p.add_argument("--sizes", default="10000,100000,1000000", help="逗号分隔的条款数（默认 10000,100000,1000000）")
     p.add_argument("--queries", type=int, default=200, help="每个规模的查询数")
+    p.add_argument("--ingest", action="store_true", help="端到端入库基准：从文档文件经读取、切分、数字抽取、分词、向量化到写入存储")
+    p.add_argument("--backends", default="local,milvus", help="--ingest 时比较的存储后端（逗号分隔，默认 local,milvus）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     return parser
 
@@ -390,6 +392,15 @@ def _bench(args) -> int:
         raise InputError(f"--sizes 应是逗号分隔的整数，例如 10000,100000：{args.sizes!r}") from e
     if not sizes or min(sizes) < 100:
         raise InputError("--sizes 中每个规模至少 100 条")
+    if args.ingest:
+        from .ingest_bench import format_ingest, run
+
+        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+        if not backends or set(backends) - {"local", "milvus"}:
+            raise InputError(f"--backends 只能是 local、milvus 或两者（逗号分隔）：{args.backends!r}")
+        result = run(sizes, backends, queries=args.queries)
+        print(json.dumps(result, ensure_ascii=False) if args.json else format_ingest(result))
+        return 0
     result = run_bench(sizes, args.queries)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_bench(result))
     return 0

@@ -113,3 +113,36 @@ def test_build_memory_counts_the_tokenizing_processes():
     finally:
         done.set()
         child.join(30)
+
+
+def test_written_documents_load_back_as_the_synthetic_clauses(tmp_path, material):
+    from qa.corpus import load_corpus
+    from qa.ingest_bench import write_documents
+
+    assert write_documents(900, tmp_path / "docs", seed=3, material=material, doc_clauses=300) == 3
+    corpus, _ = load_corpus(tmp_path / "docs")
+    assert len(corpus.docs) == 3 and all(d.cataloged for d in corpus.docs)
+    synthetic = "".join(c.text for c in synthetic_corpus(900, seed=3, material=material, doc_clauses=300).clauses)
+    titles = {d.title for d in corpus.docs}
+    loaded = "".join(c.text for c in corpus.clauses if c.text not in titles)
+    drop = str.maketrans("", "", "，；。、")  # the segmenter may cut a long clause at a comma, which no clause keeps
+    assert loaded.translate(drop) == synthetic.translate(drop)  # every other character survives writing, loading, segmenting
+    assert 0.8 * 900 <= len(corpus.clauses) <= 1.2 * 900
+    assert {c.year for c in corpus.clauses} >= {2023, 2024}
+
+
+def test_ingest_benchmark_reports_both_backends(capsys):
+    pytest.importorskip("milvus_lite")
+    from qa.cli import main
+
+    assert main(["bench", "--ingest", "--sizes", "600", "--backends", "local,milvus", "--queries", "5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    rows = {r["backend"]: r for r in result["rows"]}
+    assert set(rows) == {"local", "milvus"}
+    for r in rows.values():
+        assert "error" not in r, r.get("error")
+        assert r["clauses"] > 400 and r["documents"] >= 2 and r["clauses_per_s"] > 0 and r["peak_mb"] > 50
+        assert r["phases_s"]["load_segment_measures"] > 0 and r["hybrid_ms"]["n"] == 5
+        assert r["add_one_document"]["added"] and not r["add_one_document"]["rebuilt"]
+    assert "milvus_insert_index_load" in rows["milvus"]["phases_s"] and "bm25_and_save" in rows["local"]["phases_s"]
+    assert main(["bench", "--ingest", "--sizes", "600", "--backends", "elastic"]) == 2
