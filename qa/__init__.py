@@ -9,12 +9,14 @@ from .corpus import Citation, Corpus, load_corpus
 from .errors import BadIndex, CatalogError, InputError, ModelError, QAError
 from .facts import Fact
 from .index import Index, Settings, build_index, load_index, open_index
+from .ingest import Update, update_index
 from .retrieve import Hit, Retriever
 from .segment import Clause
+from .store import Where
 from .text import Document
 
 __all__ = [
     "Answer", "Answerer", "BadIndex", "CatalogError", "Citation", "Clause", "Corpus", "Document", "Fact", "Hit",
     "Index", "InputError", "ModelError", "QAError", "Retriever", "Settings", "build_index", "load_corpus",
-    "load_index", "normalize_question", "open_index",
+    "Update", "Where", "load_index", "normalize_question", "open_index", "update_index",
 ]

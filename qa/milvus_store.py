@@ -284,12 +284,24 @@ def rows_of(clauses, docs_by_id, cvec, pvec, para_of, dense: np.ndarray, offset:
     return out
 
 
+def _drop_orphans(client, alias: str) -> None:
+    """Drop collections a killed build of this index left behind (named for the alias, not behind it)."""
+    try:
+        current = client.describe_alias(alias).get("collection_name") if alias in client.list_aliases().get("aliases", []) else None
+        for c in client.list_collections():
+            if c.startswith(alias + "_") and c != current and re.fullmatch(re.escape(alias) + r"_\d{14}_[0-9a-f]{6}", c):
+                client.drop_collection(c)
+    except Exception as e:
+        raise StoreError(f"无法读取 Milvus 中的集合列表：{_one_line(e)}") from e
+
+
 def write_collection(client, alias: str, dim: int, n: int, exact_limit: int, batches) -> dict:
     """Create a new collection, fill it from `batches` (lists of rows), index it, load it, and
     point `alias` at it; the collection the alias pointed to before is dropped. Returns what
     the manifest records."""
     name = f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{hashlib.sha256(str(time.time_ns()).encode()).hexdigest()[:6]}"
     dense = dense_index(n, exact_limit)
+    _drop_orphans(client, alias)
     try:
         client.create_collection(name, schema=_schema(client, dim))
         for rows in batches:

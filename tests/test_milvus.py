@@ -195,3 +195,21 @@ def test_rebuild_switches_the_alias_and_a_failed_build_leaves_the_old_collection
     assert [c for c in client.list_collections() if c != new] == []
     again = load_index(folder)
     assert Retriever(again).search("新增停车位", 1)[0].clause.doc_id == "mini"
+
+
+def test_a_killed_builds_collection_is_dropped_by_the_next_build(tmp_path, mini_folder):
+    shared = str(tmp_path / "server" / "milvus.db")
+    folder = tmp_path / "idx"
+    first = build_index(folder, mini_folder, SETTINGS, backend="milvus", milvus_uri=shared)
+    client = connect(shared)
+    alias = first.manifest["store"]["alias"]
+    from pymilvus import DataType
+
+    # what a build killed before switching the alias leaves: a collection named for the alias
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("pk", DataType.INT64, is_primary=True)
+    schema.add_field("vec", DataType.FLOAT_VECTOR, dim=4)
+    client.create_collection(f"{alias}_20240101000000_abcdef", schema=schema)
+    client.create_collection("not_ours", schema=schema)
+    second = build_index(folder, mini_folder, SETTINGS, backend="milvus", milvus_uri=shared)
+    assert sorted(client.list_collections()) == sorted(["not_ours", second.manifest["store"]["collection"]])
