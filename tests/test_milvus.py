@@ -20,7 +20,6 @@ from qa.store import Where, jurisdiction_of
 
 from .conftest import ROOT, SEEDS
 
-CORPORA = ROOT.parent / "shared" / "corpora"
 SETTINGS = Settings(embedder="corpus")
 
 
@@ -65,23 +64,17 @@ def test_same_answers_as_local_on_the_dev_set(milvus_seed_index, seed_index):
 
 
 def test_same_answers_as_local_on_another_corpus(tmp_path):
-    folder = CORPORA / "state_council_reports"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is not here")
+    """The State Council reports with their own question set (eval/state_council.jsonl)."""
+    from qa.evalsets import eval_sets
+
+    evset = eval_sets()["state_council"]
+    if evset.missing():
+        pytest.skip(f"not on this machine: {evset.missing()}")
+    (folder,) = evset.folders
     local = build_index(tmp_path / "local", folder, SETTINGS)
     milvus = build_index(tmp_path / "milvus", folder, SETTINGS, backend="milvus")
-    from qa.bench import synthetic_questions
-
-    questions = [
-        "2022年国内生产总值增长目标是多少？",
-        "城镇新增就业目标",
-        "2019年减税降费规模",
-        "粮食产量保持在多少以上？",
-        "居民消费价格涨幅",
-        "今年中央预算内投资安排多少？",
-        "财政赤字率拟按多少安排？",
-        "棚户区改造开工多少套？",
-    ] + synthetic_questions(local.corpus, 40, seed=7)
+    questions = [json.loads(line)["question"] for line in evset.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(questions) > 50
     assert _compare(local, load_index(tmp_path / "milvus"), questions) == []
     assert milvus.manifest["counts"] == local.manifest["counts"]
 
