@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import Corpus, DocInfo, load_corpus
+from .corpus import Corpus, DocInfo
 from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
@@ -239,7 +239,8 @@ def build_index(
 ) -> Index:
     """Build an index from a seeds folder (or a ready corpus) and swap it in atomically.
 
-    workers: processes that tokenize (default: one per core for large corpora, else one).
+    workers: processes that load, segment and tokenize (default: one per core for many files or
+    large corpora, else one).
     backend: "local" (bm25s + FAISS files) or "milvus" (a collection in Milvus Lite inside the
     folder, or in the Milvus server at milvus_uri).
     """
@@ -260,14 +261,13 @@ def build_index(
     records: dict = {}
     phases: dict[str, float] = {}  # seconds per step, for the manifest and the ingest benchmark
     if corpus is None:
-        from .ingest import file_records
+        from .ingest import file_records, load_documents
 
         seeds = Path(seeds or default_seeds_dir())
         fingerprint = seeds_fingerprint(seeds)
-        with _phase(phases, "load_segment_measures"):
-            corpus, documents = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
-        records = file_records(seeds, documents)  # which file became which document, for incremental updates
-        del documents
+        with _phase(phases, "load_segment_measures"):  # on every core when there are many files
+            corpus, doc_files = load_documents(seeds, Segmenter(settings.topic_max, settings.split_min), workers)
+        records = file_records(seeds, doc_files)  # which file became which document, for incremental updates
         if not corpus.clauses:
             raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
     clauses = list(corpus.clauses)

@@ -78,17 +78,83 @@ def _entry_hash(entry) -> str:
     return hashlib.sha256(repr(entry).encode("utf-8")).hexdigest()[:16] if entry is not None else ""
 
 
-def file_records(seeds: Path, documents) -> dict:
+def file_records(seeds: Path, doc_files: dict[str, str]) -> dict:
     """For the manifest: the document each file became, and a hash of each file's catalog entry."""
     seeds = Path(seeds)
     catalog = read_catalog(seeds)
-    doc_files, entries = {}, {}
+    entries = {}
     for p in seed_files(seeds):
         rel = p.relative_to(seeds).as_posix()
         entries[rel] = _entry_hash(catalog.get(rel) or catalog.get(p.name))
-    for d in documents:
-        doc_files[Path(d.path).resolve().relative_to(seeds.resolve()).as_posix()] = d.id
-    return {"doc_files": doc_files, "catalog_entries": entries}
+    return {"doc_files": dict(doc_files), "catalog_entries": entries}
+
+
+# ---------------------------------------------------------------------------------------
+# Loading and segmenting on every core
+
+PARALLEL_FILES = 8  # below this many files one process loads them
+_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter), set before the pool forks
+
+
+def _load_one(i: int):
+    """Load and segment one file (in a pool worker): ('doc', rel, DocInfo, clauses) or ('skip', rel, reason)."""
+    from .text import load_document
+
+    folder, paths, catalog, segmenter = _LOAD
+    path = paths[i]
+    rel = path.relative_to(folder).as_posix()
+    if path.suffix.lower() not in SUFFIXES:
+        return ("skip", rel, f"不支持的文件类型 {path.suffix or '（无扩展名）'}，支持 {'、'.join(SUFFIXES)}")
+    try:
+        doc = load_document(path, catalog.get(rel) or catalog.get(path.name))
+    except (ValueError, OSError) as e:
+        return ("skip", rel, str(e))
+    return ("doc", rel, info(doc), tuple(segmenter.segment(doc)))
+
+
+def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = None) -> tuple[Corpus, dict[str, str]]:
+    """load_corpus's corpus (same documents, clauses and skipped files, in the same order), with
+    files loaded and segmented by a pool of processes when there are many; and {file: doc id}."""
+    import multiprocessing
+
+    from .lexical import _worker_start
+
+    global _LOAD
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"文档目录不存在：{folder}")
+    catalog = read_catalog(folder)
+    paths = seed_files(folder)
+    if workers is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = cores if len(paths) >= PARALLEL_FILES and "fork" in multiprocessing.get_all_start_methods() else 1
+    _LOAD = (folder, paths, catalog, segmenter)
+    pool = None
+    try:
+        if workers > 1 and len(paths) > 1:
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(paths)), _worker_start)
+            results = pool.imap(_load_one, range(len(paths)), chunksize=2)
+        else:
+            results = map(_load_one, range(len(paths)))
+        docs, clauses, skipped, doc_files = [], [], [], {}
+        for r in results:
+            if r[0] == "skip":
+                skipped.append(Skipped(r[1], r[2]))
+            elif r[2].id in doc_files.values():
+                skipped.append(Skipped(r[1], f"文档 id {r[2].id!r} 与另一文件重复，请在 catalog.toml 中改名"))
+            else:
+                doc_files[r[1]] = r[2].id
+                docs.append(r[2])
+                clauses.extend(r[3])
+    finally:
+        _LOAD = None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    for name in catalog:
+        if not (folder / name).exists():
+            skipped.append(Skipped(name, "catalog.toml 中有此条目，但文件不存在"))
+    return Corpus(tuple(docs), tuple(clauses), tuple(skipped)), doc_files
 
 
 def vocabulary_drift(embedder, texts: list[str]) -> float | None:
@@ -167,7 +233,7 @@ def _changes(manifest: dict, seeds: Path):
     if doc_files is None or entries_then is None:
         return None
     now, then = seeds_fingerprint(seeds), manifest.get("seeds", {})
-    entries_now = file_records(seeds, [])["catalog_entries"]
+    entries_now = file_records(seeds, {})["catalog_entries"]
     files_now = [k for k in now if k != "catalog.toml"]
     touched = [rel for rel in files_now if now[rel] != then.get(rel) or entries_now.get(rel) != entries_then.get(rel)]
     gone = [rel for rel in then if rel != "catalog.toml" and rel not in now]
@@ -271,7 +337,7 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
     keep = np.fromiter((c.doc_id in kept_docs_ids for c in index.corpus.clauses), dtype=bool, count=len(index.corpus.clauses))
     clauses = [c for c, k in zip(index.corpus.clauses, keep) if k] + new_clauses
     corpus = Corpus(tuple(kept_docs) + tuple(new_docs), tuple(clauses), tuple(skipped))
-    records = {"doc_files": doc_files, "catalog_entries": file_records(seeds, [])["catalog_entries"]}
+    records = file_records(seeds, doc_files)
     note = "" if drift is None else f"训练以来新增文本的词表变化 {drift:.0%}，未超过阈值 {DRIFT_LIMIT:.0%}，语料向量器沿用原有训练"
     change = {"added": added, "replaced": replaced, "removed": removed, "drift": None if drift is None else round(drift, 4), "note": note, "counts": counts}
     if store.get("backend") == "milvus":

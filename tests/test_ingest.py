@@ -141,3 +141,25 @@ def test_cli_update(tmp_path, mini_folder, capsys):
     assert out["update"]["replaced"] == ["mini"] and out["counts"]["documents"] == 1
     assert main(["index", "--update", "--index", str(index), "--seeds", str(mini_folder)]) == 0
     assert "没有变化" in capsys.readouterr().out
+
+
+def test_parallel_loading_gives_load_corpus_result(tmp_path):
+    """Documents loaded and segmented by a pool of processes: the same corpus, in the same order."""
+    from qa.corpus import load_corpus
+    from qa.ingest import load_documents
+    from qa.ingest_bench import write_documents
+    from qa.segment import Segmenter
+
+    folder = tmp_path / "docs"
+    shutil.copytree(SEEDS, folder)
+    write_documents(1200, folder, doc_clauses=100)  # twelve more documents
+    (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")  # skipped: unsupported type
+    (folder / "zcopy.txt").write_text((folder / "doc000001.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    with open(folder / "catalog.toml", "a", encoding="utf-8") as f:
+        f.write('\n["zcopy.txt"]\nid = "d000001"\n')  # skipped: a second file with the same id
+    expected, _ = load_corpus(folder)
+    for workers in (1, 2):
+        got, doc_files = load_documents(folder, Segmenter(), workers)
+        assert got.docs == expected.docs and got.clauses == expected.clauses and got.skipped == expected.skipped
+        assert doc_files["doc000001.txt"] == "d000001" and "zcopy.txt" not in doc_files
+    assert {s.path for s in expected.skipped} == {"notes.xlsx", "zcopy.txt"}
