@@ -286,7 +286,7 @@ def build_index(
     tmp = _tmp_dir(folder)
     try:
         if backend == "milvus":
-            lexical, dense_info = None, None
+            lexical, dense_info = None, {}  # no FAISS: Milvus holds the vectors
             store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases)
         else:
             lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases)
