@@ -143,7 +143,8 @@ def test_ingest_benchmark_reports_both_backends(capsys):
         assert "error" not in r, r.get("error")
         assert r["clauses"] > 400 and r["documents"] >= 2 and r["clauses_per_s"] > 0 and r["peak_mb"] > 50
         assert r["phases_s"]["load_segment_measures"] > 0 and r["hybrid_ms"]["n"] == 5
-        assert r["load_us_per_clause_one_core"]["load/normalize"] > 0 and r["load_us_per_clause_one_core"]["measures"] > 0
+        split = r["load_us_per_clause_one_core"]  # sampled: on 600 clauses a small stage may get no sample
+        assert sum(split.values()) > 0 and set(split) <= {"load/normalize", "segment", "time scope", "measures", "other"}
         assert r["add_one_document"]["added"] and not r["add_one_document"]["rebuilt"]
     assert "milvus_insert_index_load" in rows["milvus"]["phases_s"] and "bm25_and_save" in rows["local"]["phases_s"]
     assert main(["bench", "--ingest", "--sizes", "600", "--backends", "elastic"]) == 2
