@@ -1,0 +1,271 @@
+"""Planning: from a QueryAnalysis and the retrieved clauses to an AnswerPlan — no prose.
+
+For a figure question every part gets its figure (with the other documents' figures for
+the same measure, year and jurisdiction, and how they relate) or an explicit "not in the
+documents" with the nearest figure kept apart as nearest, never as the answer. A policy
+question gets its leading clauses. A question the documents do not cover is refused
+(coverage below `AnswerConfig.abstain_below`). qa.render turns the plan into words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from .corpus import Corpus
+from .facts import RANGE_FROM, RATE, Fact
+from .index import Index
+from .lexical import GENERIC, STOPWORDS
+from .measure import ConflictEntry, conflicts, indicator_key, lcs
+from .query import ASKS_FIGURE, Part, QueryAnalysis
+from .retrieve import Hit
+from .segment import Clause
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_PEOPLE = {"人", "名"}
+_ASKS_RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|上升|率|比重|占比")
+_ASKS_LEVEL = re.compile(r"总额|总量|总值|总数|规模|多少(?:万|亿)?(?:元|个|人|户|所|家|吨|亩|公里|平方米)")
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Answer thresholds (recorded with every `qa eval` result).
+
+    `abstain_below` is the share (idf-weighted) of the question's content words the best
+    passage and its context must hold; `qa eval --calibrate` shows abstention and false
+    abstention at each value on a question set.
+    """
+
+    abstain_below: float = 0.35
+    k: int = 8  # clauses retrieved
+    figure_hits: int = 5  # leading hits whose figures may answer
+    figure_hit_floor: float = 0.6  # ... each scoring at least this share of the best
+    per_part: int = 4  # figures shown for a one-part question
+    per_part_multi: int = 2  # ... and for each part of a several-part question
+    related_floor: float = 0.8  # another document's passage shown beside figures above this share
+    passage_floor: float = 0.7  # passages of a policy answer above this share of the best
+    passages: int = 5
+
+
+@dataclass(frozen=True)
+class FigureGroup:
+    """One measure's figures: the primary one, with the other documents' for the same measure."""
+
+    figures: tuple[tuple[Fact, Clause], ...]
+    entry: ConflictEntry | None  # how the documents' figures relate, when several give one
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    part: Part
+    groups: tuple[FigureGroup, ...]  # the answer; empty when the documents do not hold it
+    nearest: tuple[tuple[Fact, Clause], ...] = ()  # shown as nearest when the answer is missing
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    analysis: QueryAnalysis
+    mode: str  # figures | passages | abstain
+    parts: tuple[PartPlan, ...] = ()
+    passages: tuple[Hit, ...] = ()  # policy answer, or the nearest passages of a refusal
+    related: tuple[Clause, ...] = ()  # other documents' passages that speak of the figures in words
+    hits: tuple[Hit, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return self.mode == "passages" or any(p.groups for p in self.parts)
+
+
+class Planner:
+    """plan(analysis, hits) -> AnswerPlan over an Index."""
+
+    def __init__(self, index: Index, config: AnswerConfig | None = None):
+        self.index = index
+        self.corpus: Corpus = index.corpus
+        self.config = config or AnswerConfig()
+
+    # -- coverage ---------------------------------------------------------------------
+
+    @cached_property
+    def _df(self):
+        """Document frequency of each clause-index token, for weighting a question's words."""
+        import numpy as np
+
+        bm25 = self.index.lexical.clauses
+        indptr = np.asarray(bm25.scores["indptr"])
+        return bm25.vocab_dict, np.diff(indptr), int(bm25.scores["num_docs"])
+
+    def coverage(self, question: str, hit: Hit) -> float:
+        """Share (idf-weighted) of the question's content words found in a hit and its context."""
+        vocab, df, n = self._df
+        context = hit.clause.text + "".join(c.text for c in self.corpus.neighbours(hit.clause)) + "".join(hit.clause.heading_path)
+        total = got = 0.0
+        for concept in self.concepts(question):
+            j = vocab.get(concept[0])
+            idf = math.log((n + 1) / ((df[j] if j is not None else 0) + 0.5))
+            total += idf
+            if any(w in context for w in concept):
+                got += idf
+        return got / total if total else 0.0
+
+    def concepts(self, question: str) -> list[tuple[str, ...]]:
+        """Content words of a question, each with the document words its synonyms give."""
+        from .timescope import strip_time
+
+        tok = self.index.tokenizer
+        q = strip_time(question)
+        concepts: list[tuple[str, ...]] = []
+        for key, targets in tok.synonyms:
+            if key in q and len(key) > 1:
+                concepts.append((key,) + targets)
+                q = q.replace(key, " ")
+        for w in tok._jieba.cut(q):
+            if len(w) > 1 and w not in STOPWORDS and w not in GENERIC and _CJK.search(w) and not ASKS_FIGURE.fullmatch(w):
+                concepts.append((w,))
+        return concepts
+
+    # -- planning ---------------------------------------------------------------------
+
+    def plan(self, analysis: QueryAnalysis, hits: list[Hit]) -> AnswerPlan:
+        cfg = self.config
+        q = analysis.question
+        if not hits or self.coverage(q, hits[0]) < cfg.abstain_below:
+            return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
+        if analysis.asks_figure:
+            parts = self._figure_parts(analysis, hits)
+            if any(p.groups or p.nearest for p in parts):
+                related = self._related(parts, hits)
+                return AnswerPlan(analysis, "figures", tuple(parts), related=tuple(related), hits=tuple(hits))
+            if analysis.asks_number:  # a number was asked for and none of the passages gives it
+                return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
+        top = hits[0].score
+        chosen = [h for h in hits if h.score >= cfg.passage_floor * top][: cfg.passages]
+        return AnswerPlan(analysis, "passages", passages=tuple(chosen), hits=tuple(hits))
+
+    def _region(self, c: Clause) -> str:
+        return self.corpus.by_doc[c.doc_id].region
+
+    def fits(self, analysis: QueryAnalysis, f: Fact, c: Clause) -> bool:
+        """A figure is of the year, kind and jurisdiction the question asks for."""
+        region = self._region(c)
+        if analysis.jurisdiction and region != analysis.jurisdiction:
+            return False
+        years = analysis.years_for(region)
+        if years and _multi_year(analysis):  # 过去五年, "十四五"时期: a figure over that very span
+            if f.period != f"{years[0]}—{years[-1]}":
+                return False
+        elif years and (f.period or f.year not in years):
+            return False
+        kind = analysis.want_kind(region)
+        return not kind or f.kind == kind
+
+    def _figure_parts(self, analysis: QueryAnalysis, hits: list[Hit]) -> list[PartPlan]:
+        cfg = self.config
+        asked = [p for p in analysis.parts if p.asks_figure] or list(analysis.parts)
+        per_part = cfg.per_part if len(asked) == 1 else cfg.per_part_multi
+        out: list[PartPlan] = []
+        taken_all: list[tuple[Fact, Clause]] = []
+        previous = ""
+        for part in asked:
+            relevant = self._relevant(part.text, part.unit, hits)
+            if not relevant and previous:
+                # "…多少户规上工业企业？总数达到多少？": a part without its own subject takes the one before.
+                relevant = self._relevant(previous + part.text, part.unit, hits)
+            previous = part.text
+            rate = bool(_ASKS_RATE.search(part.text)) and not _ASKS_LEVEL.search(part.text)
+            level = not rate and bool(_ASKS_LEVEL.search(part.text) or "多少" in part.text)
+
+            def order(x, rate=rate, level=level):
+                rel, f, c = x
+                is_rate = f.value_kind == RATE or f.base()[1] in ("%", "百分点")
+                wrong_kind = (rate and not is_rate) or (level and is_rate)
+                return (-rel, not self.fits(analysis, f, c), wrong_kind, f.value_kind == RANGE_FROM)
+
+            ranked = sorted(relevant, key=order)
+            fitting = [x for x in ranked if self.fits(analysis, x[1], x[2]) and x[1].value_kind != RANGE_FROM]
+            groups: list[FigureGroup] = []
+            for _, f, c in fitting:
+                if len(groups) >= per_part:
+                    break
+                if any(_same(f, g) and f.year == g.year and self._region(c) == self._region(gc) for g, gc in taken_all):
+                    continue
+                entry = self._entries.get((c.id, f.start))
+                figs = tuple((fig.fact, self.corpus.by_id[fig.fact.clause_id]) for fig in entry.figures) if entry else ((f, c),)
+                groups.append(FigureGroup(figs, entry))
+                taken_all.extend(figs)
+            if not groups and fitting and all(any(f is g for g, _ in taken_all) for _, f, _ in fitting):
+                continue  # its figures were shown with an earlier part ("…多少户？总数达到多少？")
+            nearest = tuple((f, c) for _, f, c in ranked[:1]) if not groups else ()
+            out.append(PartPlan(part, tuple(groups), nearest))
+        return out
+
+    @cached_property
+    def _entries(self) -> dict:
+        """(clause id, fact start) → the cross-document entry (qa.measure.conflicts) the fact is in."""
+        return {(fig.fact.clause_id, fig.fact.start): e for e in conflicts(self.corpus) for fig in e.figures}
+
+    def _relevant(self, q: str, unit: str | None, hits: list[Hit]) -> list[tuple[int, Fact, Clause]]:
+        """(relevance, fact, clause) for figures of the leading hits whose indicator the part names.
+
+        Relevance is the longest run of characters the indicator shares with the part, or a
+        document word the part's synonyms stand for (暖气 → 供热), counted as the part's word
+        and one more; plus 2 when it shares three characters with what is asked (the words at
+        多少/几). A figure needs three (two for an indicator of at most three characters).
+        """
+        cfg = self.config
+        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
+        focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
+        focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
+        top = hits[0].score
+        out = []
+        for h in hits[: cfg.figure_hits]:
+            if h.score < cfg.figure_hit_floor * top:
+                break
+            for f in h.clause.facts:
+                if unit and not _unit_fits(f, unit):
+                    continue
+                rel = max([lcs(f.indicator, q)] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
+                key = indicator_key(f.indicator)
+                if len(key) >= 2 and key in q:  # the part names the whole measure, not a piece of it
+                    rel = max(rel, len(key) + 2)
+                if focus and lcs(f.indicator, focus) >= 3:
+                    rel += 2
+                if rel >= 3 or (rel >= 2 and len(key) <= 3):
+                    out.append((rel, f, h.clause))
+        if not out:
+            return []
+        best = max(r for r, _, _ in out)
+        return [x for x in out if x[0] >= max(2, best - 2)]
+
+    def _related(self, parts: list[PartPlan], hits: list[Hit]) -> list[Clause]:
+        """A leading passage of each document the figures did not come from, when it speaks of
+        the same thing in words ("实施'五万大学生留呼专项行动'" beside "5万名以上")."""
+        shown = [fc for p in parts for g in p.groups for fc in g.figures] + [fc for p in parts for fc in p.nearest]
+        docs = {c.doc_id for _, c in shown}
+        ids = {c.id for _, c in shown}
+        top = hits[0].score if hits else 0.0
+        out = []
+        for h in hits[: self.config.figure_hits]:
+            d = h.clause.doc_id
+            if d in docs or h.score < self.config.related_floor * top or h.clause.id in ids:
+                continue
+            if any(lcs(indicator_key(f.indicator), h.clause.text) >= 3 for f, _ in shown):
+                docs.add(d)
+                out.append(h.clause)
+        return out
+
+
+def _multi_year(analysis: QueryAnalysis) -> bool:
+    return any(t.span or t.back for t in analysis.times)
+
+
+def _same(a: Fact, b: Fact) -> bool:
+    return a.type == b.type and a.base()[1] == b.base()[1] and indicator_key(a.indicator) == indicator_key(b.indicator)
+
+
+def _unit_fits(f: Fact, unit: str) -> bool:
+    base = f.base()[1]
+    return base == unit or {base, unit} <= _PEOPLE
+
