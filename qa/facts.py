@@ -30,12 +30,16 @@ _UNIT_RE = "(?:万亿|亿|万)?(?:" + "|".join(re.escape(u) for u in BASE_UNITS)
 NUMBER = re.compile(_NUM)
 QUANTITY = re.compile(rf"(?:(?P<pre>{_PRE_QUAL}))?(?P<num>{_NUM})(?P<unit>{_UNIT_RE})(?P<post>{_POST_QUAL})?")
 # Chinese numerals (十所, 一万个, 四万四千人, 百分之八, 1.2万亿元 is Arabic): read with cn2an.
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+_CN_DIGITS = "零〇○一二两三四五六七八九十百千万亿"
 _CN_NUM = rf"(?:百分之[{_CN_DIGITS}点]+|[{_CN_DIGITS}]+(?:点[零〇一二三四五六七八九]+)?)"
-_COUNT_UNITS = [u for u in BASE_UNITS if u not in ("年", "天", "周", "期", "届", "轮", "级", "强", "类", "种", "度", "岁", "周年", "个月", "次", "倍", "部", "支", "位")]
+# Not 年: in words it is a span or a date (十年来, 建军一百年, 二〇三五年), hardly ever an amount.
+_COUNT_UNITS = [u for u in BASE_UNITS if u not in ("年", "天", "周", "期", "届", "轮", "级", "强", "类", "种", "度", "周年", "个月", "次", "倍", "部", "支", "位")]
 CN_QUANTITY = re.compile(
-    rf"(?:(?P<pre>{_PRE_QUAL}))?(?P<num>{_CN_NUM})(?P<unit>(?:万亿|亿|万)?(?:" + "|".join(re.escape(u) for u in _COUNT_UNITS) + rf"))?(?P<post>{_POST_QUAL})?"
+    rf"(?:(?P<pre>{_PRE_QUAL}))?(?P<num>{_CN_NUM})(?P<more>多|余)?(?P<unit>(?:万亿|亿|万)?(?:"
+    + "|".join(re.escape(u) for u in _COUNT_UNITS)
+    + rf")|万亿|亿|万)?(?P<post>{_POST_QUAL})?"
 )
+_RANGE_TAIL = re.compile(rf"[－\-—~～](?P<num>{_NUM})(?P<unit>{_UNIT_RE})?(?P<post>{_POST_QUAL})?")
 
 # What kind of value a figure is (DESIGN.md, Measure): a level, a change against the year
 # before, the end (or start) of a "从A提高到B" range, a total or average over several years,
@@ -52,7 +56,7 @@ _NEGATION = re.compile(r"(?:不再|不|未|没有|无|停止|严禁|禁止)(?=" 
 _CHANGE_VERB = r"(?:增加|增长|减少|下降|降低|提高|上升|扩大|缩小|多|少)"
 _DELTA = re.compile(rf"(?:比上年|较上年|同比|比去年|比上一年|比\d{{4}}年)(?:分别)?{_CHANGE_VERB}了?$")
 _RATE = re.compile(rf"{_CHANGE_VERB}了?$")
-_FROM = re.compile(r"(?:从|由)$")
+_FROM = re.compile(r"(?:从|由)[^，；。从由到至增减提降]{0,6}$")
 _TO = re.compile(r"(?:提高|提升|增加|增长|减少|下降|降低|上升|扩大|缩小)?(?:到|至)$")
 _CUMULATIVE = re.compile(r"累计|合计|总计|[两三四五六七八九十]年(?:来|内|间|共|累计)|(?:过去|近)[两三四五六七八九十]年")
 _AVERAGE = re.compile(r"年均|年平均|平均每年")
@@ -67,7 +71,8 @@ _LEAD = re.compile(
 _NEW = re.compile(r"^(?:新增|新建|新引进)")
 _BARE_VERB = re.compile(r"改造提升|提升改造|改造|提升|续建|改扩建|新建|新增")
 _OBJECT = re.compile(r"^(?:新增|新建|续建|新续建|新建续建|改造提升|提升改造|改造|提升|改扩建|建设)+")
-_CHANGE = re.compile(r"^(?:同比|比上年|较上年)?(?:增长|下降|提高|增加|减少|提升|降低|上升)$")
+_COMPARED = r"(?:同比|比上年|较上年|比去年|比上一年|较去年)"
+_CHANGE = re.compile(rf"^{_COMPARED}?(?:增长|下降|提高|增加|减少|提升|降低|上升)$|^{_COMPARED}(?:多|少)$")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Fact:
     polarity: int = 1  # -1 when the verb is negated (不新建) or the number is negative
     value_kind: str = LEVEL  # level | delta | range_from | range_to | cumulative | average | share | rate
     period: str = ""  # "2013—2017" for a figure over several years, else ""
+    high: float | None = None  # the upper end of a range written "6%－6.5%", in the same unit
 
     def base(self) -> tuple[float, str]:
         """The number in base units: 4.4万个 → (44000, '个'), 10％ → (10, '%')."""
@@ -148,30 +154,35 @@ def read_cn_number(s: str) -> float | None:
         return None
 
 
-def cn_quantities(text: str) -> list[tuple[int, int, re.Match, float]]:
+def cn_quantities(text: str) -> list[tuple[int, int, tuple[int, int, dict], float]]:
     """(start of the number, its end, match, value) of each quantity written in Chinese numerals.
 
-    Only what is unmistakably an amount: a numeral with a unit (or 百分之…), at least ten, not an
-    ordinal (第三), not in a name ("四个一"工程); with 个, only amounts written with 百/千/万/亿.
+    Only what is unmistakably an amount: a numeral with a unit (or 百分之…), not an ordinal
+    (第三), not in a name ("四个一"工程, “十条”), not a span of time (十年来); a count below ten
+    without 万/亿 (两件实事, 八项规定) is a name far more often than an amount.
     """
     out = []
     for m in CN_QUANTITY.finditer(text):
         num, unit = m.group("num"), m.group("unit") or ""
-        pct = num.startswith("百分之")
+        if not unit and num[-1] in "万亿" and len(num) > 1:
+            num, unit = num[:-1], num[-1]  # "近一亿农村贫困人口": the magnitude is the unit
+        pct = num.startswith("百分之") or "百分点" in unit
         if not pct and not unit:
             continue
-        a = m.start("num")
-        if a and text[a - 1] in "第初周星礼“‘\"《" or text[m.end() : m.end() + 1] in "”’\"》" or text[m.end("num") : m.end("num") + 1] in ("一", "两"):
+        a, end = m.start("num"), m.end("unit") if unit else m.end("num")
+        nxt = text[end : end + 1]
+        if a and text[a - 1] in "第初周星礼“‘\"《" or (nxt and nxt in "”’\"》一两"):
             continue
-        if unit.endswith("个") and not re.search("[百千万亿]", num):
+        magnitude = bool(re.search("[万亿]", num + unit))
+        if unit.endswith("个") and not magnitude and not re.search("[百千]", num):
             continue
-        if m.end() < len(text) and text[m.end()] in _CN_DIGITS:
+        if end < len(text) and text[end] in _CN_DIGITS:
             continue
         value = read_cn_number(num)
-        # Small counts in words are names far more often than amounts (八项规定, 两件实事).
-        if value is None or (value < 10 and not pct):
+        if value is None or (value < 10 and not pct and not magnitude):
             continue
-        out.append((a, m.end("unit") if unit else m.end("num"), m, value))
+        parts = {"pre": m.group("pre") or "", "num": num, "more": m.group("more") or "", "unit": unit, "post": m.group("post") or ""}
+        out.append((a, end, (m.start(), m.end(), parts), value))
     return out
 
 
@@ -194,33 +205,56 @@ def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", cont
     context = (context,) if isinstance(context, str) else tuple(context)
     prev_indicator = context[-1] if context else ""
     queue: list[str] = []  # indicators a "分别" list hands to the values that follow it
-    found = [(a, b, label, None) for a, b, label in classify(piece) if label in ("quantity", "rank")]
+    found = []
+    for a, b, label in classify(piece):
+        tail = _RANGE_TAIL.match(piece, b)
+        if label == "bare" and tail and tail.group("unit"):
+            label = "quantity"  # "6－6.5%": a range whose unit stands once, at its end
+        if label in ("quantity", "rank"):
+            found.append((a, b, label, None))
     taken = [(a, b) for a, b, _, _ in found]
     for a, b, m, value in cn_quantities(piece):
         if not any(a < tb and ta < b for ta, tb in taken):
             found.append((a, b, "cn", (m, value)))
     for a, b, label, cn in sorted(found, key=lambda x: x[0]):
+        high = None
         if label == "rank":
             m = re.match(r"(位|名)?", piece[b:])
             vs, ve = a - 1, b + len(m.group())
             value, number, unit, qual = piece[vs:ve], float(piece[a:b]), "位", ""
         elif label == "cn":
-            m, number = cn
-            vs, ve = m.span()
-            unit = m.group("unit") or ""
-            if m.group("num").startswith("百分之"):
+            (vs, ve, g), number = cn
+            unit = g["unit"]
+            if g["num"].startswith("百分之"):
                 unit = "%" + unit
-            value = m.group("num") + (m.group("unit") or "")
-            qual = (m.group("pre") or "") + (m.group("post") or "")
+            value = g["num"] + g["more"] + g["unit"]
+            qual = g["pre"] + g["post"]  # 多 (六千多万) stays in the value, where the source writes it
             label = "quantity"
         else:
+            high = None
             m = QUANTITY.match(piece, _pre_start(piece, a))
-            if not m or m.start("num") != a:
+            tail = _RANGE_TAIL.match(piece, b)
+            if (not m or m.start("num") != a) and tail and tail.group("unit"):
+                # "6－6.5%": the first number takes the unit written after the second
+                pre = PRE_QUALIFIER.match(piece, _pre_start(piece, a)) if _pre_start(piece, a) < a else None
+                vs, ve = (pre.start() if pre else a), tail.end()
+                unit = tail.group("unit")
+                value = piece[a : tail.end("unit")]
+                number, high = parse_number(piece[a:b]), parse_number(tail.group("num"))
+                qual = (pre.group() if pre else "") + (tail.group("post") or "")
+                m = None
+            elif not m or m.start("num") != a:
                 continue
-            vs, ve = m.span()
-            value = m.group("num") + m.group("unit")
-            number, unit = parse_number(m.group("num")), m.group("unit")
-            qual = (m.group("pre") or "") + (m.group("post") or "")
+            if m is not None:
+                vs, ve = m.span()
+                value = m.group("num") + m.group("unit")
+                number, unit = parse_number(m.group("num")), m.group("unit")
+                qual = (m.group("pre") or "") + (m.group("post") or "")
+                tail = _RANGE_TAIL.match(piece, m.end("unit"))
+                if not m.group("post") and tail and (tail.group("unit") or "") in ("", m.group("unit")) and tail.group("unit"):
+                    # "6.5%－7%": one value, a range
+                    ve, value, high = tail.end(), piece[a : tail.end("unit")], parse_number(tail.group("num"))
+                    qual += tail.group("post") or ""
             if a and piece[a - 1] in "-－" and not _code_dash(piece, a - 1):
                 number, value = -number, piece[a - 1] + value
                 vs = min(vs, a - 1)
@@ -257,6 +291,7 @@ def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", cont
                 polarity=-1 if negated or number < 0 else 1,
                 value_kind=kind_of_value,
                 period=period,
+                high=high if label != "rank" else None,
             )
         )
         prev_end, prev_indicator = ve, indicator
@@ -283,7 +318,7 @@ def _value_kind(lead: str, after: str, unit: str, prev: Fact | None, prev_end: i
     between = piece[prev_end:vs]
     if prev is not None and prev.value_kind == RANGE_FROM and _TO.search(between):
         return RANGE_TO
-    if _FROM.search(near) or re.search(r"(?:从|由)$", near):
+    if _FROM.search(near):
         return RANGE_FROM
     if _SHARE.search(near):
         return SHARE
@@ -356,7 +391,7 @@ def _indicator(piece: str, vs: int, ve: int, prev_end: int, prev_indicator: str,
         return f"{head}{where}排名" if head else f"{where}排名"
     ind = _LEAD.sub("", TIME_EXPR.sub("", raw.strip(), count=1) if TIME_EXPR.match(raw.strip()) else raw.strip())
     ind = _LEAD.sub("", ind)
-    ind = re.sub(r"(?:同比|比上年|较上年)", "", ind)
+    ind = re.sub(_COMPARED + "(?=.)", "", ind) if not re.fullmatch(_COMPARED + "(?:多|少)", ind) else ind
     ind = re.sub(r"(?:争取|力争|累计|约|近|从|由)$", "", ind)
     if not ind:
         ind = after or subject

@@ -29,6 +29,16 @@ _LEVEL_OF_SUFFIX = {
 LEVEL_WORDS = {"全国": NATIONAL, "国务院": NATIONAL, "全省": PROVINCE, "全区": PROVINCE, "全市": CITY, "全县": COUNTY, "全旗": COUNTY}
 
 
+# China's provincial-level divisions: a question naming one asks about that place, which a corpus
+# of other places cannot answer.
+PROVINCES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东",
+    "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏",
+    "宁夏", "新疆", "香港", "澳门",
+)
+_PROVINCE = re.compile("(" + "|".join(PROVINCES) + r")(市|省|自治区|特别行政区)?")
+
+
 def from_issuer(issuer: str) -> tuple[str, str]:
     """(region, level) an issuer speaks for; ("", "") when the issuer does not say."""
     issuer = issuer.strip()
@@ -59,6 +69,11 @@ def named(text: str, regions: dict[str, str]) -> str | None:
     for region in sorted(regions, key=len, reverse=True):
         if region and region != NATION and short_name(region) in text:
             return region
+    m = _PROVINCE.search(text)
+    if m and (m.group(2) or not re.match(r"[\u4e00-\u9fff]{0,2}(?:路|街|大学|银行|机场|站)", text[m.end() :])):
+        name = m.group(1)
+        known = next((r for r in regions if r.startswith(name)), None)
+        return known or name + (m.group(2) or "")
     for word, level in LEVEL_WORDS.items():
         # "全国排名第30位", "居全区第1": a ranking among places, not the place the figure is for.
         if re.search(word + r"(?!.{0,4}(?:排名|排第|第|前列|首位|领先|率先|同类|大城市|城市中))", text):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .corpus import Corpus
-from .facts import RANGE_FROM, RATE, Fact
+from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
 from .lexical import GENERIC, STOPWORDS
 from .measure import ConflictEntry, conflicts, indicator_key, lcs
@@ -26,6 +26,8 @@ from .segment import Clause
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PEOPLE = {"人", "名"}
 _ASKS_RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|上升|率|比重|占比")
+_ASKS_DELTA = re.compile(r"比(?:上一?年|去年|前一年)|多了?多少|少了?多少|增加了?多少|减少了?多少")
+_ASKS_START = re.compile(r"(?:从|由)多少")
 _ASKS_LEVEL = re.compile(r"总额|总量|总值|总数|规模|多少(?:万|亿)?(?:元|个|人|户|所|家|吨|亩|公里|平方米)")
 
 
@@ -72,6 +74,7 @@ class AnswerPlan:
     passages: tuple[Hit, ...] = ()  # policy answer, or the nearest passages of a refusal
     related: tuple[Clause, ...] = ()  # other documents' passages that speak of the figures in words
     hits: tuple[Hit, ...] = ()
+    missing: str = ""  # for a refusal: the document or jurisdiction named that the corpus does not hold
 
     @property
     def answered(self) -> bool:
@@ -130,7 +133,11 @@ class Planner:
 
     def plan(self, analysis: QueryAnalysis, hits: list[Hit]) -> AnswerPlan:
         cfg = self.config
-        q = analysis.question
+        q = analysis.content or analysis.question
+        held = {d.region for d in self.corpus.docs}
+        if analysis.missing_document or (analysis.jurisdiction and analysis.jurisdiction not in held):
+            missing = analysis.missing_document or analysis.jurisdiction
+            return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits), missing=missing)
         if not hits or self.coverage(q, hits[0]) < cfg.abstain_below:
             return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
         if analysis.asks_figure:
@@ -140,9 +147,20 @@ class Planner:
                 return AnswerPlan(analysis, "figures", tuple(parts), related=tuple(related), hits=tuple(hits))
             if analysis.asks_number:  # a number was asked for and none of the passages gives it
                 return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
-        top = hits[0].score
-        chosen = [h for h in hits if h.score >= cfg.passage_floor * top][: cfg.passages]
+        # A policy answer comes from the document named, and from clauses of the years asked, when any are among the hits.
+        pool = [h for h in hits if analysis.document is None or h.clause.doc_id == analysis.document.id] or hits
+        timely = [h for h in pool if self._timely(analysis, h.clause)]
+        pool = timely or pool
+        top = pool[0].score
+        chosen = [h for h in pool if h.score >= cfg.passage_floor * top][: cfg.passages]
         return AnswerPlan(analysis, "passages", passages=tuple(chosen), hits=tuple(hits))
+
+    def _timely(self, analysis: QueryAnalysis, c: Clause) -> bool:
+        doc = self.corpus.by_doc[c.doc_id]
+        years = analysis.years_for(doc.region)
+        if not years:
+            return True
+        return c.year in years if c.year is not None else doc.this_year in years
 
     def _region(self, c: Clause) -> str:
         return self.corpus.by_doc[c.doc_id].region
@@ -151,6 +169,8 @@ class Planner:
         """A figure is of the year, kind and jurisdiction the question asks for."""
         region = self._region(c)
         if analysis.jurisdiction and region != analysis.jurisdiction:
+            return False
+        if analysis.document is not None and c.doc_id != analysis.document.id:
             return False
         years = analysis.years_for(region)
         if years and _multi_year(analysis):  # 过去五年, "十四五"时期: a figure over that very span
@@ -174,17 +194,22 @@ class Planner:
                 # "…多少户规上工业企业？总数达到多少？": a part without its own subject takes the one before.
                 relevant = self._relevant(previous + part.text, part.unit, hits)
             previous = part.text
-            rate = bool(_ASKS_RATE.search(part.text)) and not _ASKS_LEVEL.search(part.text)
-            level = not rate and bool(_ASKS_LEVEL.search(part.text) or "多少" in part.text)
+            delta = bool(_ASKS_DELTA.search(part.text))
+            rate = not delta and bool(_ASKS_RATE.search(part.text)) and not _ASKS_LEVEL.search(part.text)
+            level = not rate and not delta and bool(_ASKS_LEVEL.search(part.text) or "多少" in part.text)
+            start = bool(_ASKS_START.search(part.text))  # "从多少…到多少": the start is asked too
 
-            def order(x, rate=rate, level=level):
+            def order(x, rate=rate, level=level, delta=delta, start=start):
                 rel, f, c = x
                 is_rate = f.value_kind == RATE or f.base()[1] in ("%", "百分点")
-                wrong_kind = (rate and not is_rate) or (level and is_rate)
-                return (-rel, not self.fits(analysis, f, c), wrong_kind, f.value_kind == RANGE_FROM)
+                wrong_kind = (
+                    (rate and not is_rate) or (level and is_rate) or (delta and f.value_kind != DELTA)
+                    or (start and f.value_kind not in (RANGE_FROM, RANGE_TO))
+                )
+                return (-rel + 2 * wrong_kind, not self.fits(analysis, f, c), wrong_kind, f.value_kind == RANGE_FROM)
 
             ranked = sorted(relevant, key=order)
-            fitting = [x for x in ranked if self.fits(analysis, x[1], x[2]) and x[1].value_kind != RANGE_FROM]
+            fitting = [x for x in ranked if self.fits(analysis, x[1], x[2]) and (start or x[1].value_kind != RANGE_FROM)]
             groups: list[FigureGroup] = []
             for _, f, c in fitting:
                 if len(groups) >= per_part:
@@ -226,7 +251,10 @@ class Planner:
             for f in h.clause.facts:
                 if unit and not _unit_fits(f, unit):
                     continue
-                rel = max([lcs(f.indicator, q)] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
+                # The object may follow the figure ("守住十八亿亩耕地红线", "成为一百四十多个国家和地区的…").
+                after = re.match(r"[^，。；、：！？,;]{0,12}", h.clause.text[f.end - h.clause.start :]).group()
+                after = after if not re.search(r"\d", after) else ""
+                rel = max([lcs(f.indicator, q), lcs(after, q) if len(after) >= 2 else 0] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
                 key = indicator_key(f.indicator)
                 if len(key) >= 2 and key in q:  # the part names the whole measure, not a piece of it
                     rel = max(rel, len(key) + 2)
@@ -236,8 +264,12 @@ class Planner:
                     out.append((rel, f, h.clause))
         if not out:
             return []
-        best = max(r for r, _, _ in out)
-        return [x for x in out if x[0] >= max(2, best - 2)]
+        # Each jurisdiction's figures are ranked among themselves: another government's closer
+        # wording never pushes this one's figure out.
+        best: dict[str, int] = {}
+        for r, _, c in out:
+            best[self._region(c)] = max(best.get(self._region(c), 0), r)
+        return [x for x in out if x[0] >= max(2, best[self._region(x[2])] - 2)]
 
     def _related(self, parts: list[PartPlan], hits: list[Hit]) -> list[Clause]:
         """A leading passage of each document the figures did not come from, when it speaks of
@@ -262,7 +294,12 @@ def _multi_year(analysis: QueryAnalysis) -> bool:
 
 
 def _same(a: Fact, b: Fact) -> bool:
-    return a.type == b.type and a.base()[1] == b.base()[1] and indicator_key(a.indicator) == indicator_key(b.indicator)
+    return (
+        a.type == b.type
+        and a.value_kind == b.value_kind
+        and a.base()[1] == b.base()[1]
+        and indicator_key(a.indicator) == indicator_key(b.indicator)
+    )
 
 
 def _unit_fits(f: Fact, unit: str) -> bool:

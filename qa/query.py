@@ -34,13 +34,18 @@ _ASKED_UNIT = re.compile(r"(?:多少|几)((?:万|亿)?(?:" + "|".join(re.escape(
 _PART_STOP = re.compile(r"[？?；;。！!，,]|以及|并且|同时|另外")
 _RESPECTIVELY = re.compile(r"^(.*?)(?:分别|各)(.*)$")
 _JOIN = re.compile(r"和|及|与|、|以及")
-# Words naming a kind of document, as a question says them, and what they match in the catalog.
-_DOC_WORDS = (
-    (re.compile(r"公报|全会|全体会议"), lambda d: d.kind == "communique" or "公报" in d.title),
+# How a question names a document: "十九大报告", "2019年政府工作报告", "2022年的报告", "公报", "国务院".
+_CN_ORD = "一二三四五六七八九十"
+_DOC_PHRASE = re.compile(
+    rf"(?:(?:(?:19|20)\d{{2}}年的?)?(?:国务院)?(?:政府)?工作报告|(?:19|20)\d{{2}}年的?报告|党的[{_CN_ORD}]+大(?:报告)?|[{_CN_ORD}]+大报告|(?:全会)?公报|国务院"
+    r"|第[一二三四五六七八九十]+次(?:全国)?代表大会(?:报告)?)(?:里|中|上|里面|当中)?(?:说|提到|提出|讲|写|指出|定的|明确)?(?:的|了)?"
+)
+_ORDINAL_DOC = re.compile(rf"(?:党的)?([{_CN_ORD}]+)大|第([{_CN_ORD}]+)次(?:全国)?代表大会")
+_DOC_KIND_WORDS = (
+    (re.compile(r"公报|全会"), lambda d: d.kind == "communique" or "公报" in d.title),
     (re.compile(r"政府工作报告|工作报告"), lambda d: "工作报告" in d.title or (d.kind == "report" and "政府" in d.issuer + d.title)),
     (re.compile(r"国务院"), lambda d: "国务院" in d.issuer + d.title),
-    (re.compile(r"党代会|代表大会报告|党的[一二三四五六七八九十]+大"), lambda d: "代表大会" in d.title),
-    (re.compile(r"市委"), lambda d: "委员会" in d.issuer and d.level == jur.CITY),
+    (re.compile(r"报告"), lambda d: d.kind == "report" or "报告" in d.title),
 )
 
 
@@ -98,7 +103,10 @@ class QueryAnalysis:
     document: DocInfo | None  # the document the question names, else None
     frame: Frame | None  # the frame its relative words resolve in when it names one
     presents: dict = field(default_factory=dict, compare=False)  # region → Frame of its newest document
+    planned: dict = field(default_factory=dict, compare=False)  # region → years its documents plan (their 今年 or later)
     half: str = ""  # 上半年, 一季度 …: a part of the year asked about
+    content: str = ""  # the question without the words naming a document
+    missing_document: str = ""  # the words naming a document the corpus does not hold
 
     @property
     def relative(self) -> bool:
@@ -131,9 +139,13 @@ class QueryAnalysis:
             return {PLAN: "target", REVIEW: "result"}[self.kind]
         years = self.years_for(region)
         frame = self.frame or self.presents.get(region or "") or self.presents.get(None)
-        if years and frame and frame.present is not None:
-            return "target" if max(years) >= frame.present else "result"
-        return None
+        if not years or not frame or frame.present is None:
+            return None
+        if min(years) > frame.present:
+            return "target"  # only plans speak of years after the newest document's
+        if max(years) < frame.present and not any(y in self.planned.get(region, ()) for y in years):
+            return "result"  # no document plans that year: only results can speak of it
+        return None  # a year some document plans and a later one reviews: either may answer
 
     def stated(self, region: str | None = None) -> str:
         """How the answer states the years asked: "今年（2025年）", "2023年"."""
@@ -164,22 +176,52 @@ def presents(corpus: Corpus) -> dict:
     return out
 
 
+def planned(corpus: Corpus) -> dict:
+    """region → the years its documents plan for: each document's own 今年 (written early in it) or later."""
+    out: dict = {}
+    for d in corpus.docs:
+        if d.this_year:
+            year, month = _date(d)
+            frame = Frame.of(d.this_year, year, month)
+            first = frame.present + (1 if frame.late else 0)
+            for region in (d.region, None):
+                out.setdefault(region, set()).update(range(first, first + 6))
+    return {r: tuple(sorted(ys)) for r, ys in out.items()}
+
+
 def _date(d: DocInfo) -> tuple[int | None, int | None]:
     m = re.match(r"(\d{4})(?:-(\d{1,2}))?", d.date or "")
     return (int(m.group(1)), int(m.group(2)) if m.group(2) else None) if m else (None, None)
 
 
-def named_document(question: str, corpus: Corpus, years: tuple[int, ...] = ()) -> DocInfo | None:
-    """The document a question names by its kind or issuer (公报, 国务院 …); with several, the one
-    of the year it names, else the newest."""
-    for pattern, test in _DOC_WORDS:
-        if pattern.search(question):
+def named_document(question: str, corpus: Corpus) -> tuple[DocInfo | None, str, int | None]:
+    """(document, the words naming it, the year those words hold) for a question that names one.
+
+    "十九大报告" names the report whose title holds 第十九次; "2019年政府工作报告" the report of
+    2019; "公报" the communique. A document named that the corpus does not hold comes back as
+    (None, words, year): the question cannot be answered from these documents.
+    """
+    m = _DOC_PHRASE.search(question)
+    if not m:
+        return None, "", None
+    phrase = m.group()
+    year_m = re.match(r"((?:19|20)\d{2})年", phrase)
+    year = int(year_m.group(1)) if year_m else None
+    ordinal = _ORDINAL_DOC.search(phrase)
+    if ordinal:
+        n = ordinal.group(1) or ordinal.group(2)
+        docs = [d for d in corpus.docs if f"第{n}次" in d.title]
+        return (docs[0] if docs else None), phrase, None
+    for pattern, test in _DOC_KIND_WORDS:
+        if pattern.search(phrase):
             docs = [d for d in corpus.docs if test(d)]
-            if not docs:
-                continue
-            of_year = [d for d in docs if d.this_year in years]
-            return max(of_year or docs, key=lambda d: (d.this_year or 0, d.date))
-    return None
+            if year is not None:
+                docs = [d for d in docs if d.this_year == year]
+                if not docs:
+                    return None, phrase, year
+            if docs:
+                return max(docs, key=lambda d: (d.this_year or 0, d.date)), phrase, year
+    return None, "", None
 
 
 def split_parts(question: str) -> list[Part]:
@@ -235,27 +277,34 @@ def _asks_figure(text: str) -> bool:
 
 def analyze(question: str, corpus: Corpus | None = None) -> QueryAnalysis:
     """The QueryAnalysis of a normalized question (see the module docstring)."""
-    times = tuple(expressions(question))
+    doc, phrase, doc_year = named_document(question, corpus) if corpus is not None else (None, "", None)
+    # What is asked, without the words that name the document ("十九大报告说…", "2019年政府工作报告里…").
+    content = question.replace(phrase, "", 1) if phrase else question
+    times = tuple(expressions(content))
     regions = {d.region: d.level for d in corpus.docs if d.region} if corpus is not None else {}
-    region = jur.named(question, regions)
-    absolute = tuple(y for t in times if not t.relative for y in Frame(None).years(t))
-    doc = named_document(question, corpus, absolute) if corpus is not None else None
+    region = jur.named(content, regions)
     pres = presents(corpus) if corpus is not None else {}
     frame = None
     if doc is not None and doc.this_year:
         frame = Frame.of(doc.this_year, *_date(doc))
         region = region or doc.region or None
+        if not times and doc_year is not None:
+            # "2016年政府工作报告定的GDP增长目标": the year that names the report is the one asked
+            times = tuple(expressions(f"{doc_year}年"))
     elif region and region in pres:
         frame = pres[region]
-    half = HALF.search(question)
+    half = HALF.search(content)
     return QueryAnalysis(
         question=question,
         times=times,
-        kind=intent(question),
-        parts=tuple(split_parts(question)),
+        kind=intent(content),
+        parts=tuple(split_parts(content)),
         jurisdiction=region,
         document=doc,
         frame=frame,
         presents=pres,
+        planned=planned(corpus) if corpus is not None else {},
         half=half.group() if half else "",
+        content=content,
+        missing_document=re.sub(r"(?:里|中|上|里面|当中)?(?:说|提到|提出|讲|写|指出|定的|明确)?(?:的|了)?$", "", phrase) if phrase and doc is None else "",
     )

@@ -100,14 +100,14 @@ def _missing(plan: AnswerPlan, part: PartPlan, corpus: Corpus, cite, facts: list
     stated = a.stated(region)
     kind = a.want_kind(region)
     what = f"{stated}的{KIND_LABEL[kind]}" if kind and stated else (f"{stated}的数字" if stated else (KIND_LABEL[kind] if kind else "数字"))
-    where = f"{a.jurisdiction}" if a.jurisdiction else ""
+    where = a.jurisdiction if a.jurisdiction and a.document is None else ""
     subject = f"“{part.part.text.rstrip('？?。')}”" if several else "这项"
     text = f"文件中没有{where}{subject}{what}。"
     if part.nearest:
         f, c = part.nearest[0]
         n = cite(c)
         got_region = corpus.by_doc[c.doc_id].region
-        got = (f"{got_region}" if a.jurisdiction and got_region != a.jurisdiction else "") + (
+        got = (got_region if a.jurisdiction and got_region != a.jurisdiction else "") + (
             f"{f.period or f.year}年的{KIND_LABEL.get(f.kind) or '数字'}" if (f.period or f.year) else "其他年份的数字"
         )
         text += f"最接近的是{got}，不能当作{stated or '所问'}的数字：{f.indicator}{figure_text(f)}[{n}]（{corpus.by_doc[c.doc_id].title}）。"
@@ -119,6 +119,8 @@ def _abstain(plan: AnswerPlan, corpus: Corpus, cite, suffix: str) -> dict:
     for h in hits:
         cite(h.clause)
     text = NOT_FOUND + suffix
+    if plan.missing:
+        text = f"文件中没有{plan.missing}的内容，无法回答这个问题。" + suffix
     if cite.cites:
         text += "以下是最接近的段落，仅供参考：" + "；".join(f"{c.title}“{_brief(c.quote)}”[{c.n}]" for c in cite.cites)
     return {"answer": text, "abstained": True, "citations": cite.cites, "facts": [], "conflicts": []}

@@ -71,6 +71,9 @@ class Retriever:
         if n == 0:
             return []
         analysis = analysis or self.analyze(question)
+        # The words that name a document ("十九大报告说…") find its title line, not the answer: the
+        # document is a prior (document_weight), the rest of the question is what is searched.
+        question = analysis.content or question
         lex = self.lexical_scores(question)
         m = min(self.candidates, n)
         cand = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)

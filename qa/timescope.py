@@ -47,7 +47,7 @@ _CN_DIGIT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 
 _PLANS = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四五": 2021, "十五五": 2026}
 _YEAR = r"(?<!\d)((?:19|20)\d{2})"
 _SPAN = _YEAR + r"(?:年)?\s*[—–\-－~～至到]\s*((?:19|20)\d{2})年"
-_BACK = r"(?:过去|近|前)([两二三四五六七八九十])年|([两二三四五六七八九十])年(?:来|以来)"
+_BACK = r"(?:过去|近|前)([两二三四五六七八九十])年|([两二三四五六七八九十])年(?:来|以来|里|间)"
 _PLAN_SPAN = r"[“\"]?(" + "|".join(_PLANS) + r")[”\"]?(?:时期|期间|规划期)?"
 _HALF = r"上半年|下半年|[一二三四1-4]季度|前三季度"
 TIME_PATTERN = (
@@ -63,7 +63,7 @@ _FUTURE = re.compile(r"要|将|力争|争取|确保|计划|预计|预期|目标"
 _HEAD_REVIEW = re.compile(r"回顾|总结|成绩|成效|完成情况|过去")
 _HEAD_PLAN = re.compile(r"安排|计划|目标|任务|部署|规划|展望|打算|思路|工作重点")
 # What a question or claim asks for: plans (targets) or what was done (results).
-_PLAN_WORDS = re.compile(r"目标|计划|打算|预期|预计|安排|部署|将要|要求|力争|争取|准备|再添|新举措|举措|措施|怎么做|任务|今年要|明年|后年")
+_PLAN_WORDS = re.compile(r"目标|计划|打算|预期(?!寿命)|预计|安排|部署|将要|要求|力争|争取|准备|再添|新举措|新措施|怎么做|任务|今年要|明年|后年")
 _REVIEW_WORDS = re.compile(r"完成了|实现了|取得|成效|成绩|去年|前年|过去|上一年|上年|已经|达到了|做了|回顾|增长了|多少了|结果|实际")
 
 
@@ -90,6 +90,10 @@ def expressions(text: str) -> list[TimeExpr]:
     out = []
     for m in TIME_EXPR.finditer(text):
         a, b, s = m.start(), m.end(), m.group(0)
+        if s in RELATIVE and a and text[a - 1] in "比较同":
+            continue  # "比上年增加", "较去年": a comparison, not the year spoken of
+        if m.group(4) and text[b : b + 2] in ("规划", "纲要"):
+            continue  # "“十三五”规划" names the plan, not the years spoken of
         if m.group(1):
             out.append(TimeExpr(a, b, s, span=(int(m.group(1)), int(m.group(2)))))
         elif m.group(3):
@@ -198,7 +202,8 @@ def _scope_of(expr: TimeExpr, frame: Frame, text: str, inherited: Scope) -> Scop
     if not ys:
         return inherited
     if len(ys) > 1:
-        kind = frame.kind_of(ys[-1], text)
+        # 过去五年, 十年来 look back; an explicit span (2021—2025年, "十四五") is planned or reviewed by its end.
+        kind = REVIEW if expr.back else frame.kind_of(ys[-1], text)
         return Scope(None, kind, (ys[0], ys[-1]))
     # The verbs that decide review vs plan follow the expression ("今年还要增加…").
     return Scope(ys[0], frame.kind_of(ys[0], text))
