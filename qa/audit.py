@@ -91,7 +91,7 @@ class Auditor:
         return facts, years, kind
 
     def _read(self, claim: str):
-        analysis = analyze(claim, self.corpus)
+        analysis = analyze(claim, self.corpus, self.index.tokenizer.synonyms)
         years = analysis.years
         kind = {PLAN: "target", REVIEW: "result"}.get(analysis.kind or "")
         scope = Scope(years[0] if len(years) == 1 else None, analysis.kind or "other")

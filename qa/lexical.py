@@ -23,15 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .timescope import JUST_REVIEWED, RELATIVE
+
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 有 吗 呢 啊 吧 把 被 对 为 以 等 将 要 也 都 就 并 其 之 这 那 个 年 月 日
     什么 哪些 哪个 哪里 多少 怎么 怎样 如何 几 请问 一下 关于 方面 情况 是否 有没有 打算 目标 计划 今年 明年 去年
     主要 具体 我们 我市 全市 一个 一些 进行 工作 一共 总共 分别 还要 还能 能够 可以""".split()
-)
-# Words every question about these documents may carry that say nothing about which clause.
-GENERIC = frozenset("呼和浩特 呼市 首府 市里 城里 政府 市政府 家里 家门口 全区 新的".split())
+) | frozenset(RELATIVE) | frozenset(JUST_REVIEWED)  # time words say when, which the time prior handles
+# Words a question may carry that say nothing about which clause. A corpus's own place names
+# (tagged ns in its lexicon.txt) join them for that corpus (Tokenizer.generic).
+GENERIC = frozenset("市里 城里 政府 市政府 家里 家门口 全区 全市 全国 新的".split())
 
 
 _MISSING = object()
@@ -65,17 +68,27 @@ def read_synonyms(text: str) -> list[tuple[str, tuple[str, ...]]]:
 class Tokenizer:
     """The project's own jieba tokenizer with the domain dictionary, plus CJK bigrams."""
 
-    def __init__(self, userdict: str | None = None, synonyms: str | None = None, bigrams: bool = True):
+    def __init__(self, userdict: str | None = None, synonyms: str | None = None, bigrams: bool = True, lexicon: str = ""):
+        """`lexicon` is a corpus's own lexicon.txt: `word [freq [tag]]` lines for its names and
+        slogans (a place name tagged ns), and `colloquial<TAB>document words` lines for what
+        people call them; it adds to the general vocabulary in qa/data."""
         import jieba
 
         jieba.setLogLevel(60)
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        for line in (userdict if userdict is not None else _data("userdict.txt")).splitlines():
+        own_words = [line for line in lexicon.splitlines() if "\t" not in line]
+        own_synonyms = "\n".join(line for line in lexicon.splitlines() if "\t" in line and not line.startswith("#"))
+        places = set()
+        for line in (userdict if userdict is not None else _data("userdict.txt")).splitlines() + own_words:
             parts = line.split()
             if parts and not parts[0].startswith("#"):
                 self._jieba.add_word(parts[0], int(parts[1]) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
-        self.synonyms = read_synonyms(synonyms if synonyms is not None else _data("synonyms.tsv"))
+                if line in own_words and len(parts) > 2 and parts[2] == "ns":
+                    places.add(parts[0])
+        self.synonyms = read_synonyms((synonyms if synonyms is not None else _data("synonyms.tsv")) + "\n" + own_synonyms)
+        # The corpus's own places say nothing about which of its clauses a question means.
+        self.generic = GENERIC | places | {key for key, targets in self.synonyms if places & set(targets)}
         self.bigrams = bigrams
         self._score_words()
 
@@ -204,7 +217,7 @@ class Tokenizer:
         out: list[str] = []
         prev = ""
         for w in self.cut(rest):
-            keep = _TOKEN_OK.search(w) and w not in STOPWORDS and w not in GENERIC and (len(w) > 1 or w.isdigit())
+            keep = _TOKEN_OK.search(w) and w not in STOPWORDS and w not in self.generic and (len(w) > 1 or w.isdigit())
             if not keep:
                 prev = ""
                 continue

@@ -17,7 +17,7 @@ from functools import cached_property
 from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
-from .lexical import GENERIC, STOPWORDS
+from .lexical import STOPWORDS
 from .measure import ConflictEntry, conflicts, indicator_key, lcs
 from .query import ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
@@ -125,7 +125,7 @@ class Planner:
                 concepts.append((key,) + targets)
                 q = q.replace(key, " ")
         for w in tok._jieba.cut(q):
-            if len(w) > 1 and w not in STOPWORDS and w not in GENERIC and _CJK.search(w) and not ASKS_FIGURE.fullmatch(w):
+            if len(w) > 1 and w not in STOPWORDS and w not in tok.generic and _CJK.search(w) and not ASKS_FIGURE.fullmatch(w):
                 concepts.append((w,))
         return concepts
 

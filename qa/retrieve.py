@@ -61,7 +61,7 @@ class Retriever:
         self._kinds = np.array([{PLAN: 1, REVIEW: -1}.get(c.scope, 0) for c in self.clauses], dtype=np.int8)
 
     def analyze(self, question: str) -> QueryAnalysis:
-        return analyze(question, self.corpus)
+        return analyze(question, self.corpus, self.index.tokenizer.synonyms)
 
     def lexical_scores(self, question: str) -> np.ndarray:
         return self.index.lexical.scores(self.index.tokenizer.query_tokens(question))

@@ -434,13 +434,22 @@ def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
     )
 
 
+LEXICON = "lexicon.txt"  # a corpus's own words, beside its catalog (qa.lexical.Tokenizer)
+
+
 def seed_files(folder: Path) -> list[Path]:
-    """Every file in the folder (recursively) except the catalog and README, sorted."""
+    """Every file in the folder (recursively) except the catalog, the lexicon and README, sorted."""
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and p.name != "catalog.toml" and p.name.lower() != "readme.md" and not p.name.startswith(".")
+        if p.is_file() and p.name not in ("catalog.toml", LEXICON) and p.name.lower() != "readme.md" and not p.name.startswith(".")
     )
+
+
+def read_lexicon(folder: Path) -> str:
+    """The text of the folder's lexicon.txt, or "" when it has none."""
+    path = Path(folder) / LEXICON
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def load_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:

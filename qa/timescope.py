@@ -58,6 +58,8 @@ TIME_PATTERN = (
     + "|" + "|".join(sorted(list(RELATIVE) + list(JUST_REVIEWED), key=len, reverse=True))
 )
 TIME_EXPR = re.compile(TIME_PATTERN)
+# The same pattern without capturing groups, for use inside other patterns (qa.dialogue).
+TIME_WORDS = re.sub(r"(?<!\\)\((?!\?)", "(?:", TIME_PATTERN)
 HALF = re.compile(_HALF)
 _FUTURE = re.compile(r"要|将|力争|争取|确保|计划|预计|预期|目标")
 _HEAD_REVIEW = re.compile(r"回顾|总结|成绩|成效|完成情况|过去")
