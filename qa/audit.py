@@ -22,8 +22,21 @@ from .corpus import Citation, Corpus
 from .facts import Fact, extract
 from .index import Index
 from .measure import (  # noqa: F401  (re-exported: the audit API)
-    AGREEMENT, CONTRADICTION, GROUP_LABELS, KIND_LABEL, MEASURE, ConflictEntry, Figure, agrees, conflicts, figure_text,
-    measure_key, opposite, scope_difference, similarity, value_range,
+    AGREEMENT,
+    CONTRADICTION,
+    GROUP_LABELS,
+    KIND_LABEL,
+    MEASURE,
+    ConflictEntry,
+    Figure,
+    agrees,
+    conflicts,
+    figure_text,
+    measure_key,
+    opposite,
+    scope_difference,
+    similarity,
+    value_range,
 )
 from .query import analyze, normalize_question
 from .segment import Clause

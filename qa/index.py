@@ -30,7 +30,7 @@ from .corpus import Corpus, DocInfo, load_corpus
 from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
-from .lexical import LexicalIndex, TokenIds, TokenJob, Tokenizer
+from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
 from .segment import Clause, Segmenter
 from .text import LEXICON, Skipped, display_path, read_lexicon, repo_root, seed_files
 

@@ -17,7 +17,7 @@ import os
 import re
 from array import array
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -40,7 +40,7 @@ GENERIC = frozenset("市里 城里 政府 市政府 家里 家门口 全区 全�
 _MISSING = object()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _joins(ch: str) -> bool:
     import jieba
 
@@ -260,7 +260,7 @@ class TokenIds:
         terms = self.terms
         return [terms[j] for j in self.ids[self.offsets[i] : self.offsets[i + 1]].tolist()]
 
-    def gather(self, rows: np.ndarray, group_offsets: np.ndarray, block: int = 65_536) -> "TokenIds":
+    def gather(self, rows: np.ndarray, group_offsets: np.ndarray, block: int = 65_536) -> TokenIds:
         """New texts, each the rows rows[group_offsets[g]:group_offsets[g + 1]] joined end to end."""
         rows = np.asarray(rows, dtype=np.int64)
         lengths = np.diff(self.offsets)[rows]
@@ -275,7 +275,7 @@ class TokenIds:
         return TokenIds(out, ends[np.asarray(group_offsets, dtype=np.int64)], self.vocab)
 
     @classmethod
-    def from_lists(cls, tokens: list[list[str]]) -> "TokenIds":
+    def from_lists(cls, tokens: list[list[str]]) -> TokenIds:
         terms, ids, lengths = _encode_lists(tokens)
         return _merge([(terms, ids, lengths)])
 
@@ -337,7 +337,7 @@ class TokenJob:
     keep their order and ids are numbered by first appearance either way.
     """
 
-    def __init__(self, tokenizer: "Tokenizer", texts: list[str], workers: int | None = None, chunk: int = CHUNK):
+    def __init__(self, tokenizer: Tokenizer, texts: list[str], workers: int | None = None, chunk: int = CHUNK):
         global _WORK
         self.tokenizer, self.texts = tokenizer, texts
         self.workers = default_workers(len(texts)) if workers is None else max(1, int(workers))
@@ -369,14 +369,14 @@ class TokenJob:
             self._pool = None
             _WORK = None
 
-    def __enter__(self) -> "TokenJob":
+    def __enter__(self) -> TokenJob:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def tokenize(tokenizer: "Tokenizer", texts: list[str], workers: int | None = None) -> TokenIds:
+def tokenize(tokenizer: Tokenizer, texts: list[str], workers: int | None = None) -> TokenIds:
     """Index tokens of every text as TokenIds (in parallel for large lists)."""
     with TokenJob(tokenizer, texts, workers) as job:
         return job.result()
@@ -499,7 +499,7 @@ class LexicalIndex:
         np.save(folder / "para_of.npy", self.para_of, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, k1: float, b: float, context_weight: float, mmap: bool = False) -> "LexicalIndex":
+    def load(cls, folder: Path, k1: float, b: float, context_weight: float, mmap: bool = False) -> LexicalIndex:
         import bm25s
 
         self = cls(k1, b, context_weight)

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import Index
-from .segment import Clause
 from .query import QueryAnalysis, analyze
+from .segment import Clause
 from .timescope import PLAN, REVIEW
-
 
 
 @dataclass(frozen=True)

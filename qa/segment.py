@@ -121,7 +121,7 @@ def split_clause(text: str, a: int, b: int, min_len: int = 40) -> list[tuple[int
     for pa, pb in spans(text, a, b, "，"):
         # 、 splits only where the time frame shifts ("、今年还要…").
         cur = pa
-        for sa, sb in spans(text, pa, pb, "、"):
+        for sa, _sb in spans(text, pa, pb, "、"):
             if sa > pa and TIME_EXPR.match(text, sa):
                 parts.append((cur, sa))
                 cur = sa

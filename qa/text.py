@@ -269,7 +269,7 @@ def normalize(raw: str) -> tuple[str, list[int], list[tuple[int, int]]]:
             chars.append("\n")
             offs.append(paras[p - 1][-1][2])  # the raw newline ending the previous paragraph
         start = len(chars)
-        for j, (a, b, nl) in enumerate(lines):
+        for j, (a, b, _nl) in enumerate(lines):
             if j and chars and chars[-1].isascii() and chars[-1].isalnum() and raw[a].isascii() and raw[a].isalnum():
                 chars.append(" ")  # a Latin word gap stands for the line break
                 offs.append(lines[j - 1][2])
