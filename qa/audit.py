@@ -106,8 +106,11 @@ class Auditor:
     def _read(self, claim: str):
         analysis = analyze(claim, self.corpus, self.index.tokenizer.synonyms)
         years = analysis.years
-        kind = {PLAN: "target", REVIEW: "result"}.get(analysis.kind or "")
-        scope = Scope(years[0] if len(years) == 1 else None, analysis.kind or "other")
+        words_kind = analysis.kind
+        if words_kind is None and re.search(r"(?<![要将])(?:已经|已|完成|实现|建成)", claim):
+            words_kind = REVIEW  # a claim that something was done states a result
+        kind = {PLAN: "target", REVIEW: "result"}.get(words_kind or "")
+        scope = Scope(years[0] if len(years) == 1 else None, words_kind or "other")
         facts = [f for f in extract(claim, 0, len(claim), lambda pos: scope) if f.indicator != "（未标明）"]
         return facts, years, kind, analysis
 

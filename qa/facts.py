@@ -271,7 +271,7 @@ def extract(text: str, start: int, end: int, scope_at, clause_id: str = "", cont
         if kind_of_value == RANGE_TO and facts and facts[-1].value_kind == RANGE_FROM:
             indicator = facts[-1].indicator  # "从9899万人减少到3046万人": the same measure's end
         near = re.split(r"[，、]", lead)[-1]
-        action = _action(near) or _action(lead + indicator)
+        action = _joint_action(lead) or _action(near) or _action(lead + indicator)
         negated = bool(_NEGATION.search(lead + indicator))
         period = f"{scope.period[0]}—{scope.period[1]}" if scope.period else ""
         facts.append(
@@ -310,6 +310,16 @@ def _action(words: str) -> str:
     """The last verb before a value: the one it is counted under (新建充电桩 → 新建)."""
     found = _ACTION.findall(words)
     return found[-1] if found else ""
+
+
+_WORK_VERB = r"新建|新增|续建|改扩建|改造提升|提升改造|改造|提升"
+_JOINT = re.compile(rf"({_WORK_VERB})[、和及与]({_WORK_VERB})[^，；。]*$")
+
+
+def _joint_action(lead: str) -> str:
+    """"新建、改造提升高标准农田27万亩": one figure counted under two actions together."""
+    m = _JOINT.search(lead)
+    return f"{m.group(1)}、{m.group(2)}" if m else ""
 
 
 def _value_kind(lead: str, after: str, unit: str, prev: Fact | None, prev_end: int, vs: int, piece: str) -> str:

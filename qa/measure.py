@@ -58,6 +58,9 @@ VALUE_KIND_LABEL = {
 
 
 def action_group(action: str) -> str:
+    """The kind of work an action counts: 新建 and 新增 are one, 新建、改造提升 is new+renovate."""
+    if "、" in action:
+        return "+".join(sorted({_ACTION_GROUP.get(a, a) for a in action.split("、")}))
     return _ACTION_GROUP.get(action, "")
 
 

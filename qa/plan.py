@@ -18,7 +18,7 @@ from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
 from .lexical import STOPWORDS
-from .measure import ConflictEntry, conflicts, indicator_key, lcs
+from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
 from .query import ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
 from .segment import Clause
@@ -210,6 +210,14 @@ class Planner:
 
             ranked = sorted(relevant, key=order)
             fitting = [x for x in ranked if self.fits(analysis, x[1], x[2]) and (start or x[1].value_kind != RANGE_FROM)]
+            asked = _asked_action(part.text)
+
+            def within(action: str, asked=asked) -> bool:
+                group = action_group(action)
+                return not group or set(group.split("+")) <= asked
+
+            if asked:  # "高标准农田新建多少": the figures counted under that action, not 提升改造's
+                fitting = [x for x in fitting if within(x[1].action)] or fitting
             groups: list[FigureGroup] = []
             for _, f, c in fitting:
                 if len(groups) >= per_part:
@@ -217,6 +225,15 @@ class Planner:
                 if any(_same(f, g) and f.year == g.year and self._region(c) == self._region(gc) for g, gc in taken_all):
                     continue
                 entry = self._entries.get((c.id, f.start))
+                if entry and entry.group == CONTRADICTION and asked and not all(within(fig.fact.action) for fig in entry.figures):
+                    # The other documents' figure counts more than the action asked: a difference of scope.
+                    others = [fig for fig in entry.figures if fig.fact.clause_id != c.id and not within(fig.fact.action)]
+                    figs = ((f, c),) + tuple((fig.fact, self.corpus.by_id[fig.fact.clause_id]) for fig in others[:1])
+                    why = scope_difference(f, others[0].fact) if others else None
+                    entry = ConflictEntry(f.indicator, f.year, MEASURE, why or "统计范围不同。", ()) if others else None
+                    groups.append(FigureGroup(figs, entry))
+                    taken_all.extend(figs)
+                    continue
                 figs = tuple((fig.fact, self.corpus.by_id[fig.fact.clause_id]) for fig in entry.figures) if entry else ((f, c),)
                 groups.append(FigureGroup(figs, entry))
                 taken_all.extend(figs)
@@ -243,11 +260,8 @@ class Planner:
         q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
-        top = hits[0].score
         out = []
-        for h in hits[: cfg.figure_hits]:
-            if h.score < cfg.figure_hit_floor * top:
-                break
+        for h in self._leading(hits):
             for f in h.clause.facts:
                 if unit and not _unit_fits(f, unit):
                     continue
@@ -271,6 +285,22 @@ class Planner:
             best[self._region(c)] = max(best.get(self._region(c), 0), r)
         return [x for x in out if x[0] >= max(2, best[self._region(x[2])] - 2)]
 
+    def _leading(self, hits: list[Hit]) -> list[Hit]:
+        """The hits whose figures may answer: each jurisdiction's first few, near its own best.
+
+        Taken per jurisdiction, so that documents of another government added to the corpus
+        never push this one's figures out of the answer (DESIGN.md, invariant 7).
+        """
+        cfg = self.config
+        by_region: dict[str, list[Hit]] = {}
+        for h in hits:
+            by_region.setdefault(self._region(h.clause), []).append(h)
+        out = []
+        for region_hits in by_region.values():
+            top = region_hits[0].score
+            out.extend(h for h in region_hits[: cfg.figure_hits] if h.score >= cfg.figure_hit_floor * top)
+        return out
+
     def _related(self, parts: list[PartPlan], hits: list[Hit]) -> list[Clause]:
         """A leading passage of each document the figures did not come from, when it speaks of
         the same thing in words ("实施'五万大学生留呼专项行动'" beside "5万名以上")."""
@@ -287,6 +317,15 @@ class Planner:
                 docs.add(d)
                 out.append(h.clause)
         return out
+
+
+_WORK = ("新建续建", "新续建", "新建", "新增", "续建", "改扩建", "改造提升", "提升改造", "改造", "拆除")
+
+
+def _asked_action(text: str) -> set[str]:
+    """The kinds of work a part asks about ("新建" → {new}; "新建和提升改造" → {new, renovate}), or {}."""
+    found = re.findall("|".join(sorted(_WORK, key=len, reverse=True)), text)
+    return {g for a in found for g in action_group(a).split("+") if g}
 
 
 def _multi_year(analysis: QueryAnalysis) -> bool:
