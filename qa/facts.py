@@ -174,6 +174,8 @@ def cn_quantities(text: str) -> list[tuple[int, int, tuple[int, int, dict], floa
         if a and text[a - 1] in "第初周星礼“‘\"《" or (nxt and nxt in "”’\"》一两"):
             continue
         magnitude = bool(re.search("[万亿]", num + unit))
+        if text.rfind("“", 0, a) > text.rfind("”", 0, a):
+            continue  # inside a quoted name: “三年十万大学生留呼工程”
         if unit.endswith("个") and not magnitude and not re.search("[百千]", num):
             continue
         if end < len(text) and text[end] in _CN_DIGITS:

@@ -256,7 +256,6 @@ class Planner:
         and one more; plus 2 when it shares three characters with what is asked (the words at
         多少/几). A figure needs three (two for an indicator of at most three characters).
         """
-        cfg = self.config
         q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
@@ -335,6 +334,7 @@ def _multi_year(analysis: QueryAnalysis) -> bool:
 def _same(a: Fact, b: Fact) -> bool:
     return (
         a.type == b.type
+        and a.kind == b.kind
         and a.value_kind == b.value_kind
         and a.base()[1] == b.base()[1]
         and indicator_key(a.indicator) == indicator_key(b.indicator)

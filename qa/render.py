@@ -67,19 +67,28 @@ def _when(plan: AnswerPlan, f, region: str) -> str:
     return f"{f.year}年"
 
 
+def _head(plan: AnswerPlan, f, region: str) -> str:
+    when = _when(plan, f, region)
+    label = KIND_LABEL.get(f.kind, "")
+    return f"{when}{label}" if (when or label) else "文件中的数字"
+
+
 def _group(plan: AnswerPlan, group, corpus: Corpus, cite, facts: list, conflicts: list) -> str:
+    """One measure's figures, each under its own year and kind ("2016年目标：…；2016年完成情况：…")."""
     f0, c0 = group.figures[0]
-    region = corpus.by_doc[c0.doc_id].region
-    when = _when(plan, f0, region)
-    label = KIND_LABEL.get(f0.kind, "")
-    head = f"{when}{label}" if (when or label) else "文件中的数字"
-    items, values = [], []
+    values = []
+    runs: list[tuple[str, list[str]]] = []
     for f, c in group.figures:
         n = cite(c)
         facts.append({"indicator": f.indicator, "value": f.value, "year": f.year, "kind": f.kind, "citation": n})
         values.append({"value": f.value, "citation": n})
-        items.append(f"{f.indicator}{figure_text(f)}[{n}]（{corpus.by_doc[c.doc_id].title}）")
-    sentence = f"{head}：" + "；".join(items) + "。"
+        head = _head(plan, f, corpus.by_doc[c.doc_id].region)
+        item = f"{f.indicator}{figure_text(f)}[{n}]（{corpus.by_doc[c.doc_id].title}）"
+        if runs and runs[-1][0] == head:
+            runs[-1][1].append(item)
+        else:
+            runs.append((head, [item]))
+    sentence = "；".join(f"{head}：" + "；".join(items) for head, items in runs) + "。"
     entry = group.entry
     if entry is not None:
         docs = len({c.doc_id for _, c in group.figures})
