@@ -189,10 +189,10 @@ class Planner:
         taken_all: list[tuple[Fact, Clause]] = []
         previous = ""
         for part in asked:
-            relevant = self._relevant(part.text, part.unit, hits)
+            relevant = self._relevant(part.text, part.unit, hits, analysis)
             if not relevant and previous:
                 # "…多少户规上工业企业？总数达到多少？": a part without its own subject takes the one before.
-                relevant = self._relevant(previous + part.text, part.unit, hits)
+                relevant = self._relevant(previous + part.text, part.unit, hits, analysis)
             previous = part.text
             delta = bool(_ASKS_DELTA.search(part.text))
             rate = not delta and bool(_ASKS_RATE.search(part.text)) and not _ASKS_LEVEL.search(part.text)
@@ -248,7 +248,7 @@ class Planner:
         """(clause id, fact start) → the cross-document entry (qa.measure.conflicts) the fact is in."""
         return {(fig.fact.clause_id, fig.fact.start): e for e in conflicts(self.corpus) for fig in e.figures}
 
-    def _relevant(self, q: str, unit: str | None, hits: list[Hit]) -> list[tuple[int, Fact, Clause]]:
+    def _relevant(self, q: str, unit: str | None, hits: list[Hit], analysis: QueryAnalysis | None = None) -> list[tuple[int, Fact, Clause]]:
         """(relevance, fact, clause) for figures of the leading hits whose indicator the part names.
 
         Relevance is the longest run of characters the indicator shares with the part, or a
@@ -268,21 +268,42 @@ class Planner:
                 after = re.match(r"[^，。；、：！？,;]{0,12}", h.clause.text[f.end - h.clause.start :]).group()
                 after = after if not re.search(r"\d", after) else ""
                 rel = max([lcs(f.indicator, q), lcs(after, q) if len(after) >= 2 else 0] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
+                if rel >= 2:
+                    # The clause may name the subject well before the figure's own words
+                    # ("改革完善高职院校考试招生办法，…今年大规模扩招100万人").
+                    before = lcs(h.clause.text[: f.start - h.clause.start], q)
+                    if before >= 4:
+                        rel = max(rel, before - 1)
                 key = indicator_key(f.indicator)
                 if len(key) >= 2 and key in q:  # the part names the whole measure, not a piece of it
                     rel = max(rel, len(key) + 2)
                 if focus and lcs(f.indicator, focus) >= 3:
                     rel += 2
-                if rel >= 3 or (rel >= 2 and len(key) <= 3):
+                if rel >= 3 or (rel >= 2 and len(key) <= 3 and key in q):
                     out.append((rel, f, h.clause))
         if not out:
             return []
         # Each jurisdiction's figures are ranked among themselves: another government's closer
-        # wording never pushes this one's figure out.
+        # wording never pushes this one's figure out. A figure of the year and kind asked is
+        # ranked among those that are, so that another year's closer wording (2018's
+        # "一般工商业电价平均降低10%") does not push out the year asked (2019's "…平均电价再降低10%").
         best: dict[str, int] = {}
-        for r, _, c in out:
-            best[self._region(c)] = max(best.get(self._region(c), 0), r)
-        return [x for x in out if x[0] >= max(2, best[self._region(x[2])] - 2)]
+        best_fit: dict[str, int] = {}
+        fit = {id(f): analysis is not None and self.fits(analysis, f, c) for _, f, c in out}
+        for r, f, c in out:
+            region = self._region(c)
+            best[region] = max(best.get(region, 0), r)
+            if fit[id(f)]:
+                best_fit[region] = max(best_fit.get(region, 0), r)
+
+        def keep(x) -> bool:
+            r, f, c = x
+            region = self._region(c)
+            if fit[id(f)]:
+                return r >= max(2, best_fit[region] - 2, best[region] - 4)
+            return r >= max(2, best[region] - 2)
+
+        return [x for x in out if keep(x)]
 
     def _leading(self, hits: list[Hit]) -> list[Hit]:
         """The hits whose figures may answer: each jurisdiction's first few, near its own best.
