@@ -49,6 +49,10 @@ class AnswerConfig:
     related_floor: float = 0.8  # another document's passage shown beside figures above this share
     passage_floor: float = 0.7  # passages of a policy answer above this share of the best
     passages: int = 5
+    relevance_min: int = 3  # characters a figure's words must share with the part (two for a short indicator named whole)
+    relevance_band: int = 2  # figures within this many characters of the best are kept
+    fitting_band: int = 4  # ... a figure of the year asked, within this many of the best of any year
+    context_min: int = 4  # characters the clause before a figure must share with the part to count
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,7 @@ class Planner:
         and one more; plus 2 when it shares three characters with what is asked (the words at
         多少/几). A figure needs three (two for an indicator of at most three characters).
         """
+        cfg = self.config
         q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
@@ -272,14 +277,14 @@ class Planner:
                     # The clause may name the subject well before the figure's own words
                     # ("改革完善高职院校考试招生办法，…今年大规模扩招100万人").
                     before = lcs(h.clause.text[: f.start - h.clause.start], q)
-                    if before >= 4:
+                    if before >= cfg.context_min:
                         rel = max(rel, before - 1)
                 key = indicator_key(f.indicator)
                 if len(key) >= 2 and key in q:  # the part names the whole measure, not a piece of it
                     rel = max(rel, len(key) + 2)
                 if focus and lcs(f.indicator, focus) >= 3:
                     rel += 2
-                if rel >= 3 or (rel >= 2 and len(key) <= 3 and key in q):
+                if rel >= cfg.relevance_min or (rel >= 2 and len(key) <= 3 and key in q):
                     out.append((rel, f, h.clause))
         if not out:
             return []
@@ -300,8 +305,8 @@ class Planner:
             r, f, c = x
             region = self._region(c)
             if fit[id(f)]:
-                return r >= max(2, best_fit[region] - 2, best[region] - 4)
-            return r >= max(2, best[region] - 2)
+                return r >= max(2, best_fit[region] - cfg.relevance_band, best[region] - cfg.fitting_band)
+            return r >= max(2, best[region] - cfg.relevance_band)
 
         return [x for x in out if keep(x)]
 
