@@ -104,7 +104,8 @@ class Auditor:
         return facts, years, kind
 
     def _read(self, claim: str):
-        analysis = analyze(claim, self.corpus, self.index.tokenizer.synonyms)
+        tok = self.index.tokenizer
+        analysis = analyze(claim, self.corpus, tok.synonyms, getattr(tok, "places", frozenset()))
         years = analysis.years
         words_kind = analysis.kind
         if words_kind is None and re.search(r"(?<![要将])(?:已经|已|完成|实现|建成)", claim):

@@ -83,3 +83,16 @@ def named(text: str, regions: dict[str, str]) -> str | None:
             if level == NATIONAL:
                 return NATION  # named even when the corpus holds no national document
     return None
+
+
+def district(text: str, places, regions: dict[str, str]) -> str | None:
+    """A district, county or banner a question names (赛罕区, 托县, 土左旗), among a corpus's own
+    place names (its lexicon's ns words), when no document speaks for it as its region."""
+    for place in sorted(places, key=len, reverse=True):
+        m = re.search(re.escape(place) + r"(区|县|旗)?", text)
+        if not m:
+            continue
+        name = place if place.endswith(("区", "县", "旗")) else (place + m.group(1) if m.group(1) else "")
+        if name and not any(r.endswith(name) or short_name(r) == place for r in regions):
+            return name
+    return None

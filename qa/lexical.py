@@ -88,6 +88,7 @@ class Tokenizer:
                     places.add(parts[0])
         self.synonyms = read_synonyms((synonyms if synonyms is not None else _data("synonyms.tsv")) + "\n" + own_synonyms)
         # The corpus's own places say nothing about which of its clauses a question means.
+        self.places = frozenset(places)
         self.generic = GENERIC | places | {key for key, targets in self.synonyms if places & set(targets)}
         self.bigrams = bigrams
         self._score_words()

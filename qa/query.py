@@ -275,10 +275,11 @@ def _asks_figure(text: str) -> bool:
     return bool(ASKS_FIGURE.search(core) or (expressions(core) and _NAMES_FIGURE.search(core)))
 
 
-def analyze(question: str, corpus: Corpus | None = None, synonyms=()) -> QueryAnalysis:
+def analyze(question: str, corpus: Corpus | None = None, synonyms=(), places=frozenset()) -> QueryAnalysis:
     """The QueryAnalysis of a normalized question (see the module docstring).
 
-    `synonyms` (the tokenizer's) let a colloquial place name (呼市) name its jurisdiction.
+    `synonyms` (the tokenizer's) let a colloquial place name (呼市) name its jurisdiction;
+    `places` (the corpus lexicon's place names) let a question name a district of it (赛罕区).
     """
     doc, phrase, doc_year = named_document(question, corpus) if corpus is not None else (None, "", None)
     # What is asked, without the words that name the document ("十九大报告说…", "2019年政府工作报告里…").
@@ -286,7 +287,7 @@ def analyze(question: str, corpus: Corpus | None = None, synonyms=()) -> QueryAn
     times = tuple(expressions(content))
     regions = {d.region: d.level for d in corpus.docs if d.region} if corpus is not None else {}
     named_as = " ".join(t for key, targets in synonyms if key in content for t in targets)
-    region = jur.named(content + " " + named_as, regions)
+    region = jur.named(content + " " + named_as, regions) or jur.district(content, places, regions)
     pres = presents(corpus) if corpus is not None else {}
     frame = None
     if doc is not None and doc.this_year:

@@ -60,7 +60,8 @@ class Retriever:
         self._kinds = np.array([{PLAN: 1, REVIEW: -1}.get(c.scope, 0) for c in self.clauses], dtype=np.int8)
 
     def analyze(self, question: str) -> QueryAnalysis:
-        return analyze(question, self.corpus, self.index.tokenizer.synonyms)
+        tok = self.index.tokenizer
+        return analyze(question, self.corpus, tok.synonyms, getattr(tok, "places", frozenset()))
 
     def lexical_scores(self, question: str) -> np.ndarray:
         return self.index.lexical.scores(self.index.tokenizer.query_tokens(question))

@@ -85,3 +85,11 @@ def test_another_jurisdiction_is_refused(national):
 def test_a_document_the_corpus_lacks_is_refused(national):
     a = national.answer("2023年政府工作报告的GDP增长目标是多少？")
     assert a.abstained and "2023年政府工作报告" in a.answer
+
+
+def test_a_district_the_documents_do_not_speak_for_is_refused(answerer):
+    # 赛罕区 is a district of the city (a place name in seeds/lexicon.txt); the city's figure is no answer for it.
+    a = answerer.answer("赛罕区2024年新增停车位多少个？")
+    assert a.abstained and a.answer.startswith("文件中没有赛罕区") and not a.facts
+    a = answerer.answer("呼市2024年新增停车位多少个？")  # the city by its colloquial name (lexicon)
+    assert not a.abstained and "4.4万个" in a.answer

@@ -66,3 +66,8 @@ def test_claims_on_a_state_council_report(state_council_index):
     assert auditor.check("2019年国内生产总值增长6%－6.5%").verdict == "supported"
     assert auditor.check("2019年国内生产总值下降6%").verdict == "contradicted"
     assert auditor.check("北京市2019年城镇新增就业1100万人").verdict == "not_found"
+
+
+def test_a_district_claim_is_not_checked_against_the_city(auditor):
+    v = auditor.check("赛罕区2024年新增停车位4.4万个")
+    assert v.verdict == "not_found" and "赛罕区" in v.reason
