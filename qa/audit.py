@@ -35,6 +35,7 @@ from .measure import (  # noqa: F401  (re-exported: the audit API)
     measure_key,
     opposite,
     scope_difference,
+    shown,
     similarity,
     value_range,
 )
@@ -193,8 +194,8 @@ class Auditor:
                 return CONTRADICTED, (
                     f"{figure_text(f)}是{_when(f)}[{ev(c)}]，不是{when or '声明所说'}的数字；文件中没有{when}的这项数字。"
                 )
-            shown = "；".join(f"{_when(f)}“{f.indicator}{figure_text(f)}”[{ev(c)}]" for _, f, c in cands[:3])
-            return NOT_FOUND, f"文件中没有{when}{said}的数字，只有：{shown}。"
+            listed = "；".join(f"{_when(f)}“{shown(f, c)}”[{ev(c)}]" for _, f, c in cands[:3])
+            return NOT_FOUND, f"文件中没有{when}{said}的数字，只有：{listed}。"
         # Per document: the figure that bears the claim out, else one of the same value in
         # another scope, else the closest.
         def rank(status: str, f: Fact) -> int:
@@ -212,7 +213,7 @@ class Auditor:
 
         def says(item) -> str:
             _, _, f, c = item
-            return f"{self.corpus.by_doc[c.doc_id].title}[{ev(c)}]为{_when(f)}“{f.indicator}{figure_text(f)}”"
+            return f"{self.corpus.by_doc[c.doc_id].title}[{ev(c)}]为{_when(f)}“{shown(f, c)}”"
 
         ok = [x for x in per_doc.values() if x[0] == SUPPORTED]
         scope = [x for x in per_doc.values() if x[0] == SCOPE]

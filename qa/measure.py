@@ -99,6 +99,26 @@ def scope_difference(a: Fact, b: Fact, region_a: str = "", region_b: str = "") -
     return None
 
 
+_CHANGE_WORDS = re.compile(r"(?:比上一?年|较上年|比去年|较去年|同比)?(?:分别)?(?:增加|减少|增长|下降|提高|降低|上升|多|少)?(?:了)?(?:到|至)?$")
+
+
+def shown(f: Fact, clause: Clause) -> str:
+    """A figure as an answer shows it: its indicator, the words that say what kind of value it is
+    (比去年增加, 减少到, 从), and the value with its qualifiers — "中央预算内投资比去年增加400亿元"."""
+    from .facts import DELTA, RANGE_FROM
+
+    words = ""
+    if f.value_kind in (DELTA, RANGE_TO, RANGE_FROM):
+        lead = re.split(r"[，、；。：]", clause.text[: max(0, f.start - clause.start)])[-1]
+        if f.value_kind == RANGE_FROM:
+            words = "从" if re.search(r"(?:从|由)[^从由]{0,6}$", lead) else ""
+        else:
+            words = _CHANGE_WORDS.search(lead).group()
+            if words and f.indicator.endswith(words):
+                words = ""
+    return f"{f.indicator}{words}{figure_text(f)}"
+
+
 def lcs(a: str, b: str) -> int:
     """Length of the longest common substring."""
     best = 0

@@ -243,6 +243,8 @@ class Planner:
                 taken_all.extend(figs)
             if not groups and fitting and all(any(f is g for g, _ in taken_all) for _, f, _ in fitting):
                 continue  # its figures were shown with an earlier part ("…多少户？总数达到多少？")
+            if start:  # "从多少…到多少": the start before the end, as the document writes them
+                groups.sort(key=lambda g: (self.corpus.position[g.figures[0][1].id], g.figures[0][0].start))
             nearest = tuple((f, c) for _, f, c in ranked[:1]) if not groups else ()
             out.append(PartPlan(part, tuple(groups), nearest))
         return out

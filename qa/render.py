@@ -9,7 +9,7 @@ figure offered only as nearest.
 from __future__ import annotations
 
 from .corpus import Citation, Corpus
-from .measure import AGREEMENT, CONTRADICTION, KIND_LABEL, figure_text
+from .measure import AGREEMENT, CONTRADICTION, KIND_LABEL, shown
 from .plan import AnswerPlan, PartPlan
 from .segment import Clause
 
@@ -83,7 +83,7 @@ def _group(plan: AnswerPlan, group, corpus: Corpus, cite, facts: list, conflicts
         facts.append({"indicator": f.indicator, "value": f.value, "year": f.year, "kind": f.kind, "citation": n})
         values.append({"value": f.value, "citation": n})
         head = _head(plan, f, corpus.by_doc[c.doc_id].region)
-        item = f"{f.indicator}{figure_text(f)}[{n}]（{corpus.by_doc[c.doc_id].title}）"
+        item = f"{shown(f, c)}[{n}]（{corpus.by_doc[c.doc_id].title}）"
         if runs and runs[-1][0] == head:
             runs[-1][1].append(item)
         else:
@@ -119,7 +119,7 @@ def _missing(plan: AnswerPlan, part: PartPlan, corpus: Corpus, cite, facts: list
         got = (got_region if a.jurisdiction and got_region != a.jurisdiction else "") + (
             f"{f.period or f.year}年的{KIND_LABEL.get(f.kind) or '数字'}" if (f.period or f.year) else "其他年份的数字"
         )
-        text += f"最接近的是{got}，不能当作{stated or '所问'}的数字：{f.indicator}{figure_text(f)}[{n}]（{corpus.by_doc[c.doc_id].title}）。"
+        text += f"最接近的是{got}，不能当作{stated or '所问'}的数字：{shown(f, c)}[{n}]（{corpus.by_doc[c.doc_id].title}）。"
     return text
 
 
