@@ -32,9 +32,9 @@ from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
 from .ingest import save_tokens
-from .lexical import LexicalIndex, TokenIds, TokenJob, Tokenizer
+from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
 from .segment import Clause, Segmenter
-from .text import Skipped, display_path, repo_root, seed_files
+from .text import LEXICON, Skipped, display_path, read_lexicon, repo_root, seed_files
 
 FORMAT = 2  # 2: BM25 arrays from token ids, IVF above the exact limit
 HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
@@ -97,9 +97,10 @@ def seeds_fingerprint(folder: Path) -> dict[str, str]:
     out = {}
     for p in seed_files(folder):
         out[p.relative_to(folder).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
-    cat = folder / "catalog.toml"
-    if cat.exists():
-        out["catalog.toml"] = hashlib.sha256(cat.read_bytes()).hexdigest()
+    for name in ("catalog.toml", LEXICON):
+        extra = folder / name
+        if extra.exists():
+            out[name] = hashlib.sha256(extra.read_bytes()).hexdigest()
     return out
 
 
@@ -273,7 +274,8 @@ def build_index(
     clauses = list(corpus.clauses)
     n = len(clauses)
     show = progress if progress is not None else (sys.stderr.isatty() and n > 5000)
-    tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams)
+    lexicon = read_lexicon(seeds) if seeds is not None else ""
+    tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams, lexicon=lexicon)
     note = ""
     if embedder is None:
         embedder, note = resolve_embedder(settings.embedder)
@@ -285,6 +287,7 @@ def build_index(
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_dir(folder)
     try:
+        (tmp / LEXICON).write_text(lexicon, encoding="utf-8")  # the corpus's own words, for queries
         if backend == "milvus":
             lexical, dense_info = None, {}  # no FAISS: Milvus holds the vectors
             store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases)
@@ -511,7 +514,7 @@ def pipeline_fingerprint() -> str:
     time scope, facts, tokens — so that an upgrade of any of them rebuilds old indexes."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in [here / f"{m}.py" for m in ("text", "segment", "timescope", "facts", "lexical")] + sorted((here / "data").glob("*")):
+    for path in [here / f"{m}.py" for m in ("text", "jurisdiction", "segment", "timescope", "facts", "lexical")] + sorted((here / "data").glob("*")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -555,7 +558,8 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
     counts = manifest["counts"]
     skipped = tuple(Skipped(**s) for s in manifest.get("skipped", []))
     corpus = Corpus(docs, clauses, skipped)
-    tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"])
+    lexicon = (folder / LEXICON).read_text(encoding="utf-8") if (folder / LEXICON).exists() else ""
+    tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"], lexicon=lexicon)
     notes = [manifest["embedder_note"]] if manifest.get("embedder_note") else []
     if milvus:
         from .milvus_store import MilvusStore

@@ -37,7 +37,7 @@ import numpy as np
 from .corpus import Corpus, info
 from .errors import QAError
 from .segment import Segmenter
-from .text import SUFFIXES, Skipped, read_catalog, seed_files
+from .text import LEXICON, SUFFIXES, Skipped, read_catalog, seed_files
 
 DRIFT_LIMIT = 0.20  # refit the corpus embedder when more than this share of added n-grams is unknown to it
 _WS = re.compile(r"\s\s+")
@@ -234,9 +234,10 @@ def _changes(manifest: dict, seeds: Path):
         return None
     now, then = seeds_fingerprint(seeds), manifest.get("seeds", {})
     entries_now = file_records(seeds, {})["catalog_entries"]
-    files_now = [k for k in now if k != "catalog.toml"]
+    special = ("catalog.toml", LEXICON)
+    files_now = [k for k in now if k not in special]
     touched = [rel for rel in files_now if now[rel] != then.get(rel) or entries_now.get(rel) != entries_then.get(rel)]
-    gone = [rel for rel in then if rel != "catalog.toml" and rel not in now]
+    gone = [rel for rel in then if rel not in special and rel not in now]
     drop = {doc_files[rel] for rel in touched + gone if rel in doc_files}
     return touched, drop, gone, now
 
@@ -281,6 +282,8 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
     if plan is None:
         return rebuild("索引由旧版程序建立，没有增量更新所需的文件记录")
     touched, drop, gone, fingerprint = plan
+    if fingerprint.get(LEXICON) != manifest.get("seeds", {}).get(LEXICON):  # every text tokenizes differently
+        return rebuild(f"语料词表 {LEXICON} 已改变")
     index = load_index(folder)
     if not touched and not gone:
         if fingerprint != manifest.get("seeds"):  # only catalog.toml's unrelated lines changed
@@ -366,6 +369,8 @@ def _finish(index, folder: Path, tmp: Path, corpus: Corpus, manifest: dict, fing
 
     _write_corpus(tmp, corpus, list(corpus.clauses))
     shutil.copytree(folder / "embedder", tmp / "embedder")
+    if (folder / LEXICON).exists():  # the corpus's own words, unchanged (a change rebuilds)
+        shutil.copy2(folder / LEXICON, tmp / LEXICON)
     counts = {
         "documents": len(corpus.docs),
         "clauses": len(corpus.clauses),
