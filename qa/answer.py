@@ -33,6 +33,7 @@ MAX_QUESTION = 1000
 _FIGURE_Q = re.compile(r"多少|几[个家所项条处万亿]|几成|多大|多长|多高|多快|目标是|指标|增长|增速|比重|比例|占比|规模|数量|第几|排名|排第|名次|率|\d")
 _ASKS_NUMBER = re.compile(r"多少|几[个家所项条处万亿位名]|第几|多大|多长|多高")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _LEADING_VERB = re.compile(r"^(?:新增|新建|建成|完成|实施|建设|打造|实现|开展|推进|累计|全年|力争|争取)+")
 KIND_LABEL = {"target": "目标", "result": "完成情况", "other": ""}
@@ -101,6 +102,8 @@ def normalize_question(question: str, what: str = "问题") -> str:
     example = "2024年新增停车位4.4万个" if what == "说法" else "2024年新增停车位目标"
     if not isinstance(question, str):
         raise InputError(f"{what}必须是文本")
+    if _SURROGATE.search(question):
+        raise InputError(f"{what}含有无效字符（不成对的 UTF-16 代理码位），请检查文本的编码")
     q = unicodedata.normalize("NFKC", question).strip()
     q = re.sub(r"\s+", " ", q)
     if not q:
