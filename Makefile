@@ -37,4 +37,4 @@ index: $(STAMP)
 	$(BIN)/qa index
 
 clean:
-	rm -rf index test-artifacts
+	rm -rf index .index.* test-artifacts

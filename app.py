@@ -1,12 +1,19 @@
 """政策条款问答 — the Gradio app: ask, browse commitments, check claims, read the sources.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--index DIR] [--seeds DIR] [--embedder auto]
+                  [--allowed-hosts NAME,...] [--max-upload-mb 50] [--check-seconds 3]
 
 A thin layer over the Python API (CONVENTIONS #1, #6): layout, event wiring, HTML rendering of
 answers, citation cards, verdicts and documents, and QAError turned into messages on the page.
 Works offline: analytics, the version check and share links are off and no web font is loaded.
 Besides the page, two API endpoints serve programs (gradio_client): /ask and /check return the
 JSON objects of `qa ask --json` and `qa check`.
+
+The index follows the seeds folder while the app runs (qa.live.LiveIndex): a changed file is
+noticed within --check-seconds, the index is rebuilt in the background (answers meanwhile come
+from the old one, with a notice), and every citation is checked against the file as it is now
+before it is shown. Requests with a foreign Host header or an oversized body are refused
+(qa.webguard).
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import argparse
 import atexit
-import csv
 import hashlib
 import html
 import re
@@ -31,11 +37,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa import Answerer, QAError, Settings, open_index
+from qa import Answerer, QAError, Settings
 from qa.audit import Auditor, commitments
 from qa.dialogue import resolve
+from qa.export import write_csv as write_csv_rows
 from qa.index import Index
+from qa.live import LiveIndex
 from qa.text import Document, load_folder, repo_root
+from qa.webguard import RequestGuard, allowed_hosts
 
 EXAMPLES = ["2024年新增停车位目标", "今年打算再添多少个车位？", "2023年新增停车位多少", "供热方面有什么新举措？", "2024年地区生产总值增长目标"]
 CLAIM_EXAMPLES = ["2024年新增停车位4.4万个", "2024年新建充电桩1万个", "2023年完成老旧小区改造309个"]
@@ -348,9 +357,7 @@ def write_csv(items, folder: Path, year) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", dir=path.parent, delete=False) as f:
-            w = csv.writer(f)
-            w.writerow(CSV_COLUMNS)
-            w.writerows(rows)
+            write_csv_rows(f, CSV_COLUMNS, rows)  # the CLI's writer: formula-like cells made text
         os.replace(f.name, path)  # whole or not at all, even with two sessions writing the same list
     return str(path)
 
@@ -371,14 +378,39 @@ def source_documents(index: Index, seeds: Path | None = None) -> dict[str, Docum
     return {d.id: d for d in docs if known.get(d.id) == d.sha256}
 
 
-def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Document] | None = None) -> gr.Blocks:
-    """The page over an index: 问答, 承诺清单, 核查, 原文; plus the /ask and /check API endpoints."""
-    views = Views(index, documents if documents is not None else source_documents(index, seeds))
-    answerer, auditor = Answerer(index), Auditor(index)
+def build_app(index: Index | LiveIndex, seeds: Path | None = None, documents: dict[str, Document] | None = None) -> gr.Blocks:
+    """The page over an index: 问答, 承诺清单, 核查, 原文; plus the /ask and /check API endpoints.
+
+    Given a LiveIndex, every handler works on the index in use (`live.current()`) and what is
+    made from it (`live.derived`), and shows citations only after `live` re-checked them.
+    """
+    live = index if isinstance(index, LiveIndex) else LiveIndex(index=index, seeds=seeds)
+    index = live.current()
+    first_views = Views(index, documents if documents is not None else source_documents(index, seeds))
+
+    def views_now() -> Views:
+        live.current()
+        if live.generation == 0:
+            return first_views
+        return live.derived("views", lambda i: Views(i, source_documents(i, seeds)))
+
+    def answerer_now() -> Answerer:
+        return live.derived("answerer", Answerer)
+
+    def auditor_now() -> Auditor:
+        return live.derived("auditor", Auditor)
+
+    def items_now():
+        return live.derived("commitments", lambda i: commitments(i.corpus, year=None, kind="target"))
+
+    def notice_html() -> str:
+        return status_html(live.status().notice)
+
+    views = first_views
     # One question at a time through the QA core: answers take milliseconds, and the retriever's
     # lazily built caches (cached_property, the tokenizer) are not documented as thread-safe.
     lock = threading.Lock()
-    items = commitments(index.corpus, year=None, kind="target")
+    items = items_now()
     years = sorted({m.year for m in items if m.year}, reverse=True)
     default_year = 2024 if 2024 in years else (years[0] if years else None)
     areas = list(dict.fromkeys(m.area for m in items))
@@ -387,8 +419,10 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
     doc_choices = [(d.title, d.id) for d in index.corpus.docs]
 
     def answer(question: str):
+        live.current()  # looks at the seeds (every few seconds at most)
         with lock:
-            return answerer.answer(question)
+            a = answerer_now().answer(question)
+        return live.verified(a)  # a citation the files no longer bear out is not shown
 
     def chat_turn(message, history, session):
         """The 问答 tab: answer in the chat, cards beside it; bad input gets a message, not an answer."""
@@ -411,30 +445,40 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             a = answer(resolved)
         except QAError as e:
             return refuse(str(e))
+        views = views_now()
         history += [
             {"role": "user", "content": md_escape(text)},
             {"role": "assistant", "content": views.answer_markdown(a, text, resolved)},
         ]
         session.update(previous=resolved, last=(text, now), times=recent + [now])
-        return history, views.answer_cards(a), "", "", session
+        return history, views.answer_cards(a), "", notice_html(), session
+
+    def check(claim):
+        live.current()
+        with lock:
+            v = auditor_now().check(claim if isinstance(claim, str) else "")
+        return live.verified_verdict(v)  # None: its evidence changed in the files
 
     def check_claim(claim):
         try:
-            with lock:
-                v = auditor.check(claim if isinstance(claim, str) else "")
+            v = check(claim)
         except QAError as e:
             return status_html(str(e)), ""
-        return "", views.verdict_html(v)
+        if v is None:
+            return status_html(live.status().notice or "文件已更新，请稍后再核查"), ""
+        return notice_html(), views_now().verdict_html(v)
 
     def open_source(evt: gr.EventData):
         """A card's "在原文中查看": the 原文 tab, at the clause, highlighted."""
-        clause = index.corpus.by_id.get(getattr(evt, "clause", None) or "")
+        v = views_now()
+        clause = v.corpus.by_id.get(getattr(evt, "clause", None) or "")
         if clause is None:
             return gr.skip(), gr.skip(), gr.skip()
-        return gr.Tabs(selected="source"), gr.Dropdown(value=clause.doc_id), views.document_html(clause.doc_id, clause.id)
+        return gr.Tabs(selected="source"), gr.Dropdown(value=clause.doc_id), v.document_html(clause.doc_id, clause.id)
 
     def show_commitments(year, area, doc, keyword):
-        rows = filter_commitments(items, year, area, doc, keyword)
+        live.current()
+        rows = [m for m in filter_commitments(items_now(), year, area, doc, keyword) if live.holds(m)]
         count = f"共 {len(rows)} 项" + ("" if rows else "：没有符合条件的目标，请放宽筛选条件")
         return table_rows(rows), write_csv(rows, csv_dir, year), count
 
@@ -444,15 +488,18 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             a = answer(question)
         except QAError as e:
             raise gr.Error(str(e)) from e
-        return {**a.to_dict(), "embedder": a.embedder}
+        notice = live.status().notice
+        return {**a.to_dict(), "embedder": a.embedder, **({"notice": notice} if notice else {})}
 
     def api_check(claim: str) -> dict:
         """Check one claim against the documents: verdict, reason and evidence."""
         try:
-            with lock:
-                return auditor.check(claim).to_dict()
+            v = check(claim)
         except QAError as e:
             raise gr.Error(str(e)) from e
+        if v is None:
+            raise gr.Error(live.status().notice or "文件已更新，请稍后再核查")
+        return v.to_dict()
 
     first_rows, first_csv, first_count = show_commitments(default_year, ALL, ALL, "")
     # delete_cache: Gradio's copies of downloaded CSVs older than a day go, checked hourly.
@@ -523,7 +570,7 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             panel.click(open_source, None, [tabs, source_doc, viewer], api_visibility="private").then(
                 None, js=SCROLL_TO_CITED_JS
             )
-        source_doc.input(views.document_html, source_doc, viewer, api_visibility="private")
+        source_doc.input(lambda d: views_now().document_html(d), source_doc, viewer, api_visibility="private")
 
         gr.api(api_ask, api_name="ask")
         gr.api(api_check, api_name="check")
@@ -531,11 +578,24 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
     return demo
 
 
-def serve(demo: gr.Blocks, host: str, port: int, **kwargs):
-    """Launch offline: no share link, no SSR, theme with system fonts only."""
+MAX_UPLOAD_MB = 50.0
+
+
+def serve(demo: gr.Blocks, host: str, port: int, hosts=(), max_upload_mb: float = MAX_UPLOAD_MB, **kwargs):
+    """Launch offline: no share link, no SSR, theme with system fonts only.
+
+    Behind a guard (qa.webguard): Host headers other than the bound address (and, for a
+    loopback or wildcard address, localhost) or the names in `hosts` get 421; request bodies
+    over `max_upload_mb` (and uploaded files, through Gradio's own limit) get 413.
+    """
+    from starlette.middleware import Middleware
+
+    limit = int(max_upload_mb * 2**20)
+    guard = Middleware(RequestGuard, hosts=allowed_hosts(host, hosts), max_body=limit + 2**20)  # + the form's own bytes
     return demo.launch(
         server_name=host, server_port=port, share=False, ssr_mode=False, show_error=False,
-        theme=THEME, css=CSS, footer_links=["api"], inbrowser=False, **kwargs,
+        theme=THEME, css=CSS, footer_links=["api"], inbrowser=False,
+        max_file_size=limit, app_kwargs={"middleware": [guard]}, **kwargs,
     )
 
 
@@ -553,17 +613,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", type=Path, help="索引目录（默认 index/；缺失或过期时自动重建）")
     p.add_argument("--seeds", type=Path, help="文档目录（默认 seeds/，或索引记录的目录）")
     p.add_argument("--embedder", help="向量模型：auto | corpus | 模型名或路径（改变时重建索引）")
+    p.add_argument("--allowed-hosts", default="", help="另外允许的主机名（逗号分隔，* 为不限）；默认只接受监听地址（回环地址时另加 localhost）")
+    p.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_MB, help=f"上传与请求的大小上限（MB，默认 {MAX_UPLOAD_MB:g}）")
+    p.add_argument("--check-seconds", type=float, default=3.0, help="检查文档目录是否有改动的最短间隔（秒，默认 3）")
     args = p.parse_args(argv)
     host, port = listen_address(args.host, args.port)
     try:
-        index = open_index(args.index, args.seeds, Settings(embedder=args.embedder) if args.embedder else None)
-        demo = build_app(index, args.seeds)
+        live = LiveIndex(args.index, args.seeds, Settings(embedder=args.embedder) if args.embedder else None,
+                         check_seconds=args.check_seconds, log=lambda msg: print(msg, file=sys.stderr))
+        index = live.current()
+        demo = build_app(live, args.seeds)
     except QAError as e:
         print(f"app.py：{e}", file=sys.stderr)
         return 2
     print(f"政策条款问答：{len(index.corpus.docs)} 份文件，{len(index.corpus.clauses)} 个条款；{index.embedder_description}", file=sys.stderr)
     try:
-        serve(demo, host, port)
+        serve(demo, host, port, hosts=[h for h in args.allowed_hosts.split(",") if h.strip()], max_upload_mb=args.max_upload_mb)
     except OSError as e:
         print(f"app.py：无法在 {host}:{port} 启动（{e}）；请用 --port 换一个端口", file=sys.stderr)
         return 2

@@ -37,7 +37,7 @@ import numpy as np
 from .corpus import Corpus, info
 from .errors import QAError
 from .segment import Segmenter
-from .text import LEXICON, SUFFIXES, Skipped, read_catalog, seed_files
+from .text import LEXICON, Skipped, read_catalog, seed_files, trusted_roots
 
 DRIFT_LIMIT = 0.20  # refit the corpus embedder when more than this share of added n-grams is unknown to it
 _WS = re.compile(r"\s\s+")
@@ -93,26 +93,22 @@ def file_records(seeds: Path, doc_files: dict[str, str]) -> dict:
 # Loading and segmenting on every core
 
 PARALLEL_FILES = 8  # below this many files one process loads them
-_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter), set before the pool forks
+_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter, max_doc_mb, roots), set before the pool forks
 
 
 def _load_one(i: int):
     """Load and segment one file (in a pool worker): ('doc', rel, DocInfo, clauses) or ('skip', rel, reason)."""
-    from .text import load_document
+    from .text import load_file
 
-    folder, paths, catalog, segmenter = _LOAD
+    folder, paths, catalog, segmenter, max_doc_mb, roots = _LOAD
     path = paths[i]
-    rel = path.relative_to(folder).as_posix()
-    if path.suffix.lower() not in SUFFIXES:
-        return ("skip", rel, f"不支持的文件类型 {path.suffix or '（无扩展名）'}，支持 {'、'.join(SUFFIXES)}")
-    try:
-        doc = load_document(path, catalog.get(rel) or catalog.get(path.name))
-    except (ValueError, OSError) as e:
-        return ("skip", rel, str(e))
-    return ("doc", rel, info(doc), tuple(segmenter.segment(doc)))
+    doc = load_file(folder, path, catalog, max_doc_mb, roots)
+    if isinstance(doc, Skipped):
+        return ("skip", doc.path, doc.reason)
+    return ("doc", path.relative_to(folder).as_posix(), info(doc), tuple(segmenter.segment(doc)))
 
 
-def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = None) -> tuple[Corpus, dict[str, str]]:
+def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = None, max_doc_mb: float | None = None) -> tuple[Corpus, dict[str, str]]:
     """load_corpus's corpus (same documents, clauses and skipped files, in the same order), with
     files loaded and segmented by a pool of processes when there are many; and {file: doc id}."""
     import multiprocessing
@@ -128,7 +124,7 @@ def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = Non
     if workers is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         workers = cores if len(paths) >= PARALLEL_FILES and "fork" in multiprocessing.get_all_start_methods() else 1
-    _LOAD = (folder, paths, catalog, segmenter)
+    _LOAD = (folder, paths, catalog, segmenter, max_doc_mb, trusted_roots(folder))
     pool = None
     try:
         if workers > 1 and len(paths) > 1:
@@ -257,7 +253,7 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
         read_manifest,
         stale_reason,
     )
-    from .text import load_document, repo_root
+    from .text import load_file, repo_root
 
     folder = Path(folder)
     log = log or (lambda msg: None)
@@ -302,14 +298,9 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
     segmenter = Segmenter(settings.topic_max, settings.split_min)
     new_docs, new_clauses, doc_files = [], [], {k: v for k, v in manifest["doc_files"].items() if k not in set(touched) | set(gone)}
     for rel in touched:
-        path = seeds / rel
-        if path.suffix.lower() not in SUFFIXES:
-            skipped.append(Skipped(rel, f"不支持的文件类型 {path.suffix or '（无扩展名）'}，支持 {'、'.join(SUFFIXES)}"))
-            continue
-        try:
-            doc = load_document(path, catalog.get(rel) or catalog.get(path.name))
-        except (ValueError, OSError) as e:
-            skipped.append(Skipped(rel, str(e)))
+        doc = load_file(seeds, seeds / rel, catalog, settings.max_doc_mb)
+        if isinstance(doc, Skipped):
+            skipped.append(doc)
             continue
         if doc.id in taken:
             skipped.append(Skipped(rel, f"文档 id {doc.id!r} 与另一文件重复，请在 catalog.toml 中改名"))
@@ -368,9 +359,12 @@ def _finish(index, folder: Path, tmp: Path, corpus: Corpus, manifest: dict, fing
     from .index import _file_list, _write_corpus, _write_json_atomic, paragraph_units
 
     _write_corpus(tmp, corpus, list(corpus.clauses))
-    shutil.copytree(folder / "embedder", tmp / "embedder")
-    if (folder / LEXICON).exists():  # the corpus's own words, unchanged (a change rebuilds)
-        shutil.copy2(folder / LEXICON, tmp / LEXICON)
+    from . import indexdir
+
+    real = indexdir.resolve(folder)
+    shutil.copytree(real / "embedder", tmp / "embedder")
+    if (real / LEXICON).exists():  # the corpus's own words, unchanged (a change rebuilds)
+        shutil.copy2(real / LEXICON, tmp / LEXICON)
     counts = {
         "documents": len(corpus.docs),
         "clauses": len(corpus.clauses),
@@ -397,11 +391,12 @@ def _finish(index, folder: Path, tmp: Path, corpus: Corpus, manifest: dict, fing
 def _update_local(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_clauses, manifest, fingerprint, records, change):
     import faiss
 
+    from . import indexdir
     from .dense import VectorIndex
-    from .index import Index, _DenseTexts, _swap, _tmp_dir
+    from .index import Index, _DenseTexts
     from .lexical import LexicalIndex
 
-    tokens_dir = folder / "lexical" / "tokens"
+    tokens_dir = indexdir.resolve(folder) / "lexical" / "tokens"
     if not tokens_dir.is_dir():
         raise QAError("索引缺少增量更新所需的分词记录（由旧版程序建立）")
     old_c, old_p = load_tokens(tokens_dir)
@@ -427,25 +422,30 @@ def _update_local(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_cla
     for a in range(0, len(texts), 16_384):
         fresh.add(np.ascontiguousarray(index.embedder.encode_documents(texts[a : a + 16_384]), dtype=np.float32))
     vectors = VectorIndex(fresh)
-    tmp = _tmp_dir(folder)
+    build = indexdir.Build(folder)  # the build lock and a fresh folder; published by switching the link
+    tmp = build.dir
     try:
         lexical.save(tmp / "lexical")
         save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)
         vectors.save(tmp / "dense.faiss")
         new = _finish(index, folder, tmp, corpus, manifest, fingerprint, records, change, {"faiss": vectors.describe()})
-        _swap(tmp, folder)
+        build.publish()
+    except OSError as e:
+        raise build.write_error(e) from e
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        build.close()
     return Index(folder, new, corpus, index.tokenizer, lexical, vectors, index.embedder, index.notes)
 
 
 def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_clauses, drop: set[str], manifest, fingerprint, records, change):
+    from . import indexdir
     from . import milvus_store as ms
-    from .index import Index, _DenseTexts, _swap, _tmp_dir, paragraph_units
+    from .index import Index, _DenseTexts, paragraph_units
     from .lexical import tokenize
 
     store = manifest["store"]
-    terms = ms.Terms.load(folder / "sparse")
+    real = indexdir.resolve(folder)
+    terms = ms.Terms.load(real / "sparse")
     # Frequencies of the dropped documents' clauses and paragraphs come off.
     gone = [c for c, k in zip(index.corpus.clauses, keep) if not k]
     gone_ptexts, _ = paragraph_units(gone)
@@ -461,7 +461,7 @@ def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_cl
     terms.df_para[: len(df_p)] += df_p
     st["clauses"] = len(corpus.clauses)
     st["paragraphs"] = len(paragraph_units(corpus.clauses)[0])
-    uri = ms.resolve_uri(folder, store.get("uri"))
+    uri = ms.resolve_uri(real, store.get("uri"))
     client = ms.connect(uri)
     docs_by_id = corpus.by_doc
     texts = _DenseTexts(list(new_clauses))
@@ -477,21 +477,22 @@ def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_cl
         client.flush(store["alias"])
     except Exception as e:
         raise ms.StoreError(f"更新 Milvus 集合失败：{ms._one_line(e)}") from e
-    tmp = _tmp_dir(folder)
+    build = indexdir.Build(folder)  # the build lock and a fresh folder; published by switching the link
+    tmp = build.dir
+    moved = False
     try:
         terms.save(tmp / "sparse")
         new = _finish(index, folder, tmp, corpus, manifest, fingerprint, records, change, {})
-        moved = False
-        if not store.get("uri"):  # the Lite database moves into the new folder
+        if not store.get("uri"):  # the Lite database moves into the new version
             ms.disconnect(uri)
-            os.replace(folder / "milvus", tmp / "milvus")
+            os.replace(real / "milvus", tmp / "milvus")
             moved = True
-        try:
-            _swap(tmp, folder)
-        except BaseException:
-            if moved and not (folder / "milvus").exists():  # never lose the database with the temporary folder
-                os.replace(tmp / "milvus", folder / "milvus")
-            raise
+        build.publish()
+        moved = False
+    except OSError as e:
+        raise build.write_error(e) from e
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return Index(folder, new, corpus, index.tokenizer, None, None, index.embedder, index.notes, ms.MilvusStore.open(folder, new, corpus))
+        if moved and not (real / "milvus").exists():  # never lose the database with the unpublished folder
+            os.replace(tmp / "milvus", real / "milvus")
+        build.close()
+    return Index(folder, new, corpus, index.tokenizer, None, None, index.embedder, index.notes, ms.MilvusStore.open(indexdir.resolve(folder), new, corpus))

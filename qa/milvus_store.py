@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -69,12 +70,22 @@ def _pymilvus():
 _CLIENTS: dict[str, object] = {}
 
 
+def _is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "tcp://", "unix:"))
+
+
+def _key(uri: str) -> str:
+    """A Lite file by its real path: one client per file, however the index folder's link is followed."""
+    return uri if _is_server(uri) else str(Path(uri).resolve())
+
+
 def connect(uri: str, timeout: float = 5.0):
     """A MilvusClient for a server URI (http://host:19530) or a Milvus Lite file; one per URI per process."""
+    uri = _key(uri)
     if uri in _CLIENTS:
         return _CLIENTS[uri]
     pymilvus = _pymilvus()
-    if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+    if not _is_server(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         client = pymilvus.MilvusClient(uri=uri, timeout=timeout)
@@ -89,6 +100,7 @@ def connect(uri: str, timeout: float = 5.0):
 
 def disconnect(uri: str) -> None:
     """Close this process's client for a URI (so a Lite file can be moved or opened elsewhere)."""
+    uri = _key(uri)
     client = _CLIENTS.pop(uri, None)
     if client is not None:
         try:
@@ -112,7 +124,8 @@ def alias_for(folder: Path, uri: str | None) -> str:
     """The alias readers use: one per index folder, so indexes sharing a server never collide."""
     if not uri:
         return "qa_index"
-    digest = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:10]
+    # the folder's own path, not where its link points: every version of an index keeps its alias
+    digest = hashlib.sha256(os.path.abspath(os.path.expanduser(folder)).encode()).hexdigest()[:10]
     return f"qa_{re.sub(r'[^A-Za-z0-9_]', '_', Path(folder).name)[:40]}_{digest}"
 
 
