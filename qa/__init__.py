@@ -8,8 +8,8 @@ from .answer import Answer, Answerer, normalize_question
 from .corpus import Citation, Corpus, load_corpus
 from .errors import BadIndex, CatalogError, InputError, ModelError, QAError
 from .facts import Fact
-from .index import Index, Settings, build_index, load_index, open_index
-from .ingest import Update, update_index
+from .index import Index, Settings, build_index, load_index
+from .ingest import Update, open_index, update_index
 from .retrieve import Hit, Retriever
 from .segment import Clause
 from .store import Where

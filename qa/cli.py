@@ -123,7 +123,8 @@ def _store(args, index_dir: Path) -> tuple[str, str | None]:
 
 
 def _open(args):
-    from .index import default_index_dir, open_index
+    from .index import default_index_dir
+    from .ingest import open_index
 
     index_dir = args.index or default_index_dir()
     return open_index(index_dir, args.seeds, _settings(args, index_dir))
@@ -451,7 +452,7 @@ def _eval_sets(args) -> int:
     from .errors import InputError
     from .evalsets import pick_sets, seeds_for
     from .evaluate import evaluate, read_questions
-    from .index import open_index
+    from .ingest import open_index
     from .text import repo_root
 
     if args.file or args.seeds or args.calibrate or args.cmrc:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
 from .facts import Fact
 from .segment import Clause, Segmenter
-from .text import Document, Skipped, load_folder
+from .text import Document, Skipped, load_folder, read_catalog, seed_files, trusted_roots
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,86 @@ def load_corpus(folder: Path, segmenter: Segmenter | None = None, max_doc_mb: fl
     for doc in documents:
         clauses.extend(segmenter.segment(doc))
     return Corpus(tuple(info(d) for d in documents), tuple(clauses), tuple(skipped)), documents
+
+
+# ---------------------------------------------------------------------------------------
+# What the manifest records about files, and loading on every core
+
+
+def _entry_hash(entry) -> str:
+    return hashlib.sha256(repr(entry).encode("utf-8")).hexdigest()[:16] if entry is not None else ""
+
+
+def file_records(seeds: Path, doc_files: dict[str, str]) -> dict:
+    """For the manifest: the document each file became, and a hash of each file's catalog entry."""
+    seeds = Path(seeds)
+    catalog = read_catalog(seeds)
+    entries = {}
+    for p in seed_files(seeds):
+        rel = p.relative_to(seeds).as_posix()
+        entries[rel] = _entry_hash(catalog.get(rel) or catalog.get(p.name))
+    return {"doc_files": dict(doc_files), "catalog_entries": entries}
+
+
+# ---------------------------------------------------------------------------------------
+# Loading and segmenting on every core
+
+PARALLEL_FILES = 8  # below this many files one process loads them
+_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter, max_doc_mb, roots), set before the pool forks
+
+
+def _load_one(i: int):
+    """Load and segment one file (in a pool worker): ('doc', rel, DocInfo, clauses) or ('skip', rel, reason)."""
+    from .text import load_file
+
+    folder, paths, catalog, segmenter, max_doc_mb, roots = _LOAD
+    path = paths[i]
+    doc = load_file(folder, path, catalog, max_doc_mb, roots)
+    if isinstance(doc, Skipped):
+        return ("skip", doc.path, doc.reason)
+    return ("doc", path.relative_to(folder).as_posix(), info(doc), tuple(segmenter.segment(doc)))
+
+
+def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = None, max_doc_mb: float | None = None) -> tuple[Corpus, dict[str, str]]:
+    """load_corpus's corpus (same documents, clauses and skipped files, in the same order), with
+    files loaded and segmented by a pool of processes when there are many; and {file: doc id}."""
+    import multiprocessing
+
+    from .lexical import _worker_start  # ends a worker with its parent
+
+    global _LOAD
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"文档目录不存在：{folder}")
+    catalog = read_catalog(folder)
+    paths = seed_files(folder)
+    if workers is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = cores if len(paths) >= PARALLEL_FILES and "fork" in multiprocessing.get_all_start_methods() else 1
+    _LOAD = (folder, paths, catalog, segmenter, max_doc_mb, trusted_roots(folder))
+    pool = None
+    try:
+        if workers > 1 and len(paths) > 1:
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(paths)), _worker_start)
+            results = pool.imap(_load_one, range(len(paths)), chunksize=2)
+        else:
+            results = map(_load_one, range(len(paths)))
+        docs, clauses, skipped, doc_files = [], [], [], {}
+        for r in results:
+            if r[0] == "skip":
+                skipped.append(Skipped(r[1], r[2]))
+            elif r[2].id in doc_files.values():
+                skipped.append(Skipped(r[1], f"文档 id {r[2].id!r} 与另一文件重复，请在 catalog.toml 中改名"))
+            else:
+                doc_files[r[1]] = r[2].id
+                docs.append(r[2])
+                clauses.extend(r[3])
+    finally:
+        _LOAD = None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    for name in catalog:
+        if not (folder / name).exists():
+            skipped.append(Skipped(name, "catalog.toml 中有此条目，但文件不存在"))
+    return Corpus(tuple(docs), tuple(clauses), tuple(skipped)), doc_files

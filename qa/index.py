@@ -33,8 +33,7 @@ from .corpus import Corpus, DocInfo
 from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
-from .ingest import save_tokens
-from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
+from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob, save_tokens
 from .segment import Clause, Segmenter
 from .text import LEXICON, MAX_DOC_MB, Skipped, display_path, outside, read_lexicon, repo_root, seed_files, trusted_roots
 
@@ -267,7 +266,7 @@ def build_index(
     records: dict = {}
     phases: dict[str, float] = {}  # seconds per step, for the manifest and the ingest benchmark
     if corpus is None:
-        from .ingest import file_records, load_documents
+        from .corpus import file_records, load_documents
 
         seeds = Path(seeds or default_seeds_dir())
     indexdir.check_target(folder, seeds)  # before anything is read or written
@@ -595,50 +594,3 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
 def backend_of(manifest: dict) -> str:
     """The store an index was built with ("local" for indexes from before there was a choice)."""
     return (manifest.get("store") or {}).get("backend", "local")
-
-
-def open_index(
-    folder: Path | None = None,
-    seeds: Path | None = None,
-    settings: Settings | None = None,
-    rebuild: bool = True,
-    log=None,
-) -> Index:
-    """The index in `folder`, built or rebuilt from `seeds` when missing, stale or corrupt.
-
-    With rebuild=False a missing, stale or corrupt index raises BadIndex instead.
-    """
-    folder = Path(folder or default_index_dir())
-    seeds = Path(seeds) if seeds else None
-    log = log or (lambda msg: print(msg, file=sys.stderr))
-    reason = ""
-    store: dict = {}
-    try:
-        manifest = read_manifest(folder)
-        store = manifest.get("store") or {}
-        if seeds is None and manifest.get("seeds_dir"):
-            candidate = Path(manifest["seeds_dir"])
-            candidate = candidate if candidate.is_absolute() else repo_root() / candidate
-            seeds = candidate if candidate.is_dir() else None
-        reason = stale_reason(manifest, seeds, settings)
-        if not reason:
-            return load_index(folder)
-        if rebuild and seeds is not None and reason.startswith("文档已改变"):
-            from .ingest import update_index  # only the changed documents are processed
-
-            indexdir.check_writable(folder)
-            log(f"正在更新索引 {indexdir.shown(folder)}：{reason}")
-            index, update = update_index(folder, seeds, log=log)
-            log(update.describe())
-            return index
-    except BadIndex as e:
-        reason = str(e)
-    if not rebuild:
-        raise BadIndex(f"{reason}；请运行 qa index 重建")
-    seeds = seeds or default_seeds_dir()
-    if not Path(seeds).is_dir():
-        raise BadIndex(f"{reason}；也找不到可用来重建的文档目录 {seeds}")
-    indexdir.check_target(folder, seeds)  # a folder the program did not make is refused, untouched
-    indexdir.check_writable(folder)
-    log(f"正在重建索引 {indexdir.shown(folder)}：{reason}")
-    return build_index(folder, seeds, settings or Settings(), log=log, backend=store.get("backend", "local"), milvus_uri=store.get("uri"))

@@ -10,6 +10,9 @@ are new or changed, and replaces their documents' clauses in the store:
 - milvus: the new documents' rows are upserted and the removed ones deleted in the live
   collection; document frequencies in sparse/ are adjusted.
 
+`open_index` (here, above qa/index.py) opens an index and keeps it current: it updates it when
+only documents changed and rebuilds it when it is missing, stale or corrupt.
+
 The corpus-fitted embedder is not refitted for a small change: the share of the character
 1–2-grams of all documents added since it was fitted that its vocabulary lacks is kept in the
 manifest, and only past DRIFT_LIMIT is the embedder refitted — which changes every vector, so
@@ -23,21 +26,32 @@ neighbouring issuer about 10 % (State Council → CPC congress), a new level of 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .corpus import Corpus, info
-from .errors import QAError
+from . import indexdir
+from .corpus import Corpus, file_records, info
+from .errors import BadIndex, QAError
+from .index import (
+    Index,
+    Settings,
+    build_index,
+    default_index_dir,
+    default_seeds_dir,
+    load_index,
+    read_manifest,
+    stale_reason,
+)
+from .lexical import _rows, concat, load_tokens, save_tokens
 from .segment import Segmenter
-from .text import LEXICON, Skipped, read_catalog, seed_files, trusted_roots
+from .text import LEXICON, Skipped, read_catalog, repo_root
 
 DRIFT_LIMIT = 0.20  # refit the corpus embedder when more than this share of added n-grams is unknown to it
 _WS = re.compile(r"\s\s+")
@@ -71,86 +85,7 @@ class Update:
 
 
 # ---------------------------------------------------------------------------------------
-# What the manifest records about files
-
-
-def _entry_hash(entry) -> str:
-    return hashlib.sha256(repr(entry).encode("utf-8")).hexdigest()[:16] if entry is not None else ""
-
-
-def file_records(seeds: Path, doc_files: dict[str, str]) -> dict:
-    """For the manifest: the document each file became, and a hash of each file's catalog entry."""
-    seeds = Path(seeds)
-    catalog = read_catalog(seeds)
-    entries = {}
-    for p in seed_files(seeds):
-        rel = p.relative_to(seeds).as_posix()
-        entries[rel] = _entry_hash(catalog.get(rel) or catalog.get(p.name))
-    return {"doc_files": dict(doc_files), "catalog_entries": entries}
-
-
-# ---------------------------------------------------------------------------------------
-# Loading and segmenting on every core
-
-PARALLEL_FILES = 8  # below this many files one process loads them
-_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter, max_doc_mb, roots), set before the pool forks
-
-
-def _load_one(i: int):
-    """Load and segment one file (in a pool worker): ('doc', rel, DocInfo, clauses) or ('skip', rel, reason)."""
-    from .text import load_file
-
-    folder, paths, catalog, segmenter, max_doc_mb, roots = _LOAD
-    path = paths[i]
-    doc = load_file(folder, path, catalog, max_doc_mb, roots)
-    if isinstance(doc, Skipped):
-        return ("skip", doc.path, doc.reason)
-    return ("doc", path.relative_to(folder).as_posix(), info(doc), tuple(segmenter.segment(doc)))
-
-
-def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = None, max_doc_mb: float | None = None) -> tuple[Corpus, dict[str, str]]:
-    """load_corpus's corpus (same documents, clauses and skipped files, in the same order), with
-    files loaded and segmented by a pool of processes when there are many; and {file: doc id}."""
-    import multiprocessing
-
-    from .lexical import _worker_start
-
-    global _LOAD
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"文档目录不存在：{folder}")
-    catalog = read_catalog(folder)
-    paths = seed_files(folder)
-    if workers is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        workers = cores if len(paths) >= PARALLEL_FILES and "fork" in multiprocessing.get_all_start_methods() else 1
-    _LOAD = (folder, paths, catalog, segmenter, max_doc_mb, trusted_roots(folder))
-    pool = None
-    try:
-        if workers > 1 and len(paths) > 1:
-            pool = multiprocessing.get_context("fork").Pool(min(workers, len(paths)), _worker_start)
-            results = pool.imap(_load_one, range(len(paths)), chunksize=2)
-        else:
-            results = map(_load_one, range(len(paths)))
-        docs, clauses, skipped, doc_files = [], [], [], {}
-        for r in results:
-            if r[0] == "skip":
-                skipped.append(Skipped(r[1], r[2]))
-            elif r[2].id in doc_files.values():
-                skipped.append(Skipped(r[1], f"文档 id {r[2].id!r} 与另一文件重复，请在 catalog.toml 中改名"))
-            else:
-                doc_files[r[1]] = r[2].id
-                docs.append(r[2])
-                clauses.extend(r[3])
-    finally:
-        _LOAD = None
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-    for name in catalog:
-        if not (folder / name).exists():
-            skipped.append(Skipped(name, "catalog.toml 中有此条目，但文件不存在"))
-    return Corpus(tuple(docs), tuple(clauses), tuple(skipped)), doc_files
+# Vocabulary drift
 
 
 def vocabulary_drift(embedder, texts: list[str]) -> float | None:
@@ -175,46 +110,6 @@ def unknown_ngrams(embedder, texts: list[str]) -> tuple[int, int] | None:
                 total += 1
                 unknown += t[i : i + 2] not in vocab
     return unknown, total
-
-
-# ---------------------------------------------------------------------------------------
-# Token ids kept with a local index
-
-
-def save_tokens(folder: Path, clauses, paragraphs) -> None:
-    """Clause and paragraph token ids (one vocabulary) for later incremental updates."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "terms.json").write_text(json.dumps(clauses.terms, ensure_ascii=False), encoding="utf-8")
-    for name, t in (("clauses", clauses), ("paragraphs", paragraphs)):
-        np.save(folder / f"{name}_ids.npy", t.ids, allow_pickle=False)
-        np.save(folder / f"{name}_offsets.npy", t.offsets, allow_pickle=False)
-
-
-def load_tokens(folder: Path):
-    from .lexical import TokenIds
-
-    terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-    vocab = {t: i for i, t in enumerate(terms)}
-    out = []
-    for name in ("clauses", "paragraphs"):
-        out.append(TokenIds(np.load(folder / f"{name}_ids.npy"), np.load(folder / f"{name}_offsets.npy"), vocab))
-    return out
-
-
-def _rows(tokens, rows: np.ndarray):
-    rows = np.asarray(rows, dtype=np.int64)
-    return tokens.gather(rows, np.arange(len(rows) + 1, dtype=np.int64))
-
-
-def concat(a, b):
-    """TokenIds of a's texts then b's, in a's vocabulary extended by b's new terms."""
-    from .lexical import TokenIds
-
-    vocab = dict(a.vocab)
-    remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in b.terms), dtype=np.int32, count=len(b.vocab))
-    ids = np.concatenate([a.ids, remap[b.ids] if len(b.ids) else np.zeros(0, np.int32)]).astype(np.int32)
-    offsets = np.concatenate([a.offsets, a.offsets[-1] + b.offsets[1:]])
-    return TokenIds(ids, offsets, vocab)
 
 
 # ---------------------------------------------------------------------------------------
@@ -496,3 +391,53 @@ def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_cl
             os.replace(tmp / "milvus", real / "milvus")
         build.close()
     return Index(folder, new, corpus, index.tokenizer, None, None, index.embedder, index.notes, ms.MilvusStore.open(indexdir.resolve(folder), new, corpus))
+
+
+# ---------------------------------------------------------------------------------------
+# Opening an index
+
+
+def open_index(
+    folder: Path | None = None,
+    seeds: Path | None = None,
+    settings: Settings | None = None,
+    rebuild: bool = True,
+    log=None,
+) -> Index:
+    """The index in `folder`: updated when only documents changed, built or rebuilt from `seeds`
+    when missing, stale or corrupt.
+
+    With rebuild=False a missing, stale or corrupt index raises BadIndex instead.
+    """
+    folder = Path(folder or default_index_dir())
+    seeds = Path(seeds) if seeds else None
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    reason = ""
+    store: dict = {}
+    try:
+        manifest = read_manifest(folder)
+        store = manifest.get("store") or {}
+        if seeds is None and manifest.get("seeds_dir"):
+            candidate = Path(manifest["seeds_dir"])
+            candidate = candidate if candidate.is_absolute() else repo_root() / candidate
+            seeds = candidate if candidate.is_dir() else None
+        reason = stale_reason(manifest, seeds, settings)
+        if not reason:
+            return load_index(folder)
+        if rebuild and seeds is not None and reason.startswith("文档已改变"):
+            indexdir.check_writable(folder)
+            log(f"正在更新索引 {indexdir.shown(folder)}：{reason}")
+            index, update = update_index(folder, seeds, log=log)
+            log(update.describe())
+            return index
+    except BadIndex as e:
+        reason = str(e)
+    if not rebuild:
+        raise BadIndex(f"{reason}；请运行 qa index 重建")
+    seeds = seeds or default_seeds_dir()
+    if not Path(seeds).is_dir():
+        raise BadIndex(f"{reason}；也找不到可用来重建的文档目录 {seeds}")
+    indexdir.check_target(folder, seeds)  # a folder the program did not make is refused, untouched
+    indexdir.check_writable(folder)
+    log(f"正在重建索引 {indexdir.shown(folder)}：{reason}")
+    return build_index(folder, seeds, settings or Settings(), log=log, backend=store.get("backend", "local"), milvus_uri=store.get("uri"))

@@ -11,6 +11,7 @@ the BM25 arrays are computed from those ids with numpy in bm25s's own format and
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
@@ -512,3 +513,39 @@ class LexicalIndex:
     @cached_property
     def size(self) -> int:
         return len(self.para_of)
+
+
+# ---------------------------------------------------------------------------------------
+# Token ids kept with a local index
+
+
+def save_tokens(folder: Path, clauses, paragraphs) -> None:
+    """Clause and paragraph token ids (one vocabulary) for later incremental updates."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "terms.json").write_text(json.dumps(clauses.terms, ensure_ascii=False), encoding="utf-8")
+    for name, t in (("clauses", clauses), ("paragraphs", paragraphs)):
+        np.save(folder / f"{name}_ids.npy", t.ids, allow_pickle=False)
+        np.save(folder / f"{name}_offsets.npy", t.offsets, allow_pickle=False)
+
+
+def load_tokens(folder: Path):
+    terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+    vocab = {t: i for i, t in enumerate(terms)}
+    out = []
+    for name in ("clauses", "paragraphs"):
+        out.append(TokenIds(np.load(folder / f"{name}_ids.npy"), np.load(folder / f"{name}_offsets.npy"), vocab))
+    return out
+
+
+def _rows(tokens, rows: np.ndarray):
+    rows = np.asarray(rows, dtype=np.int64)
+    return tokens.gather(rows, np.arange(len(rows) + 1, dtype=np.int64))
+
+
+def concat(a, b):
+    """TokenIds of a's texts then b's, in a's vocabulary extended by b's new terms."""
+    vocab = dict(a.vocab)
+    remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in b.terms), dtype=np.int32, count=len(b.vocab))
+    ids = np.concatenate([a.ids, remap[b.ids] if len(b.ids) else np.zeros(0, np.int32)]).astype(np.int32)
+    offsets = np.concatenate([a.offsets, a.offsets[-1] + b.offsets[1:]])
+    return TokenIds(ids, offsets, vocab)

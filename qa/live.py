@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import QAError
-from .index import Index, Settings, build_index, default_index_dir, open_index, stale_reason
+from .index import Index, Settings, build_index, default_index_dir, stale_reason
+from .ingest import open_index
 from .text import read_raw, repo_root, seed_files
 
 REBUILDING = "文件已更新，正在重建索引…"

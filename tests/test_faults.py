@@ -26,7 +26,8 @@ import pytest
 
 from qa.cli import main
 from qa.errors import BadIndex
-from qa.index import Settings, build_index, load_index, open_index
+from qa.index import Settings, build_index, load_index
+from qa.ingest import open_index
 from tests.conftest import MINI_POLICY, ROOT, SEEDS
 
 CORPUS = Settings(embedder="corpus")

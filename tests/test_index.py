@@ -10,7 +10,8 @@ import pytest
 
 from qa.dense import CorpusEmbedder, packaged_model_path
 from qa.errors import BadIndex
-from qa.index import Settings, build_index, load_index, open_index
+from qa.index import Settings, build_index, load_index
+from qa.ingest import open_index
 from qa.retrieve import Retriever
 
 

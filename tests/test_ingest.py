@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from qa.answer import Answerer
-from qa.index import Settings, build_index, load_index, open_index
-from qa.ingest import DRIFT_LIMIT, update_index
+from qa.index import Settings, build_index, load_index
+from qa.ingest import DRIFT_LIMIT, open_index, update_index
 from qa.retrieve import Retriever
 
 from .conftest import SEEDS

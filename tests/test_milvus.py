@@ -13,7 +13,8 @@ pytest.importorskip("milvus_lite")
 from qa.answer import Answerer
 from qa.cli import main
 from qa.errors import QAError
-from qa.index import Settings, build_index, load_index, open_index
+from qa.index import Settings, build_index, load_index
+from qa.ingest import open_index
 from qa.milvus_store import LITE_FILE, StoreError, connect, disconnect
 from qa.retrieve import Retriever
 from qa.store import Where, jurisdiction_of
