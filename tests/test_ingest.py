@@ -145,8 +145,7 @@ def test_cli_update(tmp_path, mini_folder, capsys):
 
 def test_parallel_loading_gives_load_corpus_result(tmp_path):
     """Documents loaded and segmented by a pool of processes: the same corpus, in the same order."""
-    from qa.corpus import load_corpus
-    from qa.corpus import load_documents
+    from qa.corpus import load_corpus, load_documents
     from qa.ingest_bench import write_documents
     from qa.segment import Segmenter
 
