@@ -21,14 +21,17 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(ARGS)
 
-# The app's browser tests drive Debian's headless chromium through /usr/bin/chromedriver.
+# The app's browser tests drive Debian's headless chromium through /usr/bin/chromedriver; scanned PDFs
+# are read with tesseract (Simplified Chinese) and poppler's pdftoppm.
 # Installed with apt when missing (as root, or with password-less sudo); otherwise those tests skip and say why.
+APT_PACKAGES = chromium chromium-driver fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim poppler-utils
 browser:
-	@if [ ! -x $(CHROMEDRIVER) ]; then \
+	@if [ ! -x $(CHROMEDRIVER) ] || ! command -v tesseract >/dev/null || ! command -v pdftoppm >/dev/null \
+	    || [ -z "$$(ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata 2>/dev/null)" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; else SUDO=no; fi; \
 	  if command -v apt-get >/dev/null && [ "$$SUDO" != no ]; then \
-	    echo "browser tests: installing chromium chromium-driver fonts-noto-cjk with apt-get"; \
-	    $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk \
+	    echo "installing $(APT_PACKAGES) with apt-get"; \
+	    $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES) \
 	      || echo "browser tests: apt-get failed; they will be skipped"; \
 	  else echo "browser tests: $(CHROMEDRIVER) missing and apt-get unavailable (or not root); they will be skipped"; fi; \
 	fi

@@ -26,6 +26,7 @@ class Citation:
     char_start: int
     char_end: int
     score: float = 0.0
+    scanned: bool = False  # the quote was recognized from a scanned page (OCR): check it against the scan
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,6 +45,10 @@ class DocInfo:
     source: str
     sha256: str
     cataloged: bool
+    ocr_pages: tuple[int, ...] = ()
+
+    def __post_init__(self):  # docs.json gives a list
+        object.__setattr__(self, "ocr_pages", tuple(self.ocr_pages))
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Corpus:
             char_start=clause.start,
             char_end=clause.end,
             score=round(float(score), 4),
+            scanned=clause.page in doc.ocr_pages,
         )
 
     def facts(self, year: int | None = None, kind: str | None = None, doc: str | None = None) -> list[tuple[Fact, Clause]]:
@@ -104,7 +110,9 @@ class Corpus:
 
 
 def info(doc: Document) -> DocInfo:
-    return DocInfo(doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged)
+    return DocInfo(
+        doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged, doc.ocr_pages
+    )
 
 
 def load_corpus(folder: Path, segmenter: Segmenter | None = None) -> tuple[Corpus, list[Document]]:
