@@ -210,6 +210,11 @@ class Auditor:
                 out.extend(indicator.replace(key, t) for t in targets)
         return out
 
+    def nearest(self, claim: str, k: int = 3) -> tuple[Citation, ...]:
+        """The passages closest to a claim, for a verdict that found no evidence (as an abstained answer shows)."""
+        text = normalize_question(claim, "说法")
+        return tuple(self.corpus.cite(h.clause, n, h.score) for n, h in enumerate(self.answerer.retriever.search(text, k), 1))
+
     def check(self, claim: str) -> Verdict:
         text = normalize_question(claim, "说法")
         facts, years, kind = self.claim_facts(text)

@@ -182,7 +182,8 @@ def open_tab(driver, tab: str) -> None:
 
 
 def bot_messages(driver) -> list[str]:
-    return [e.text for e in css(driver, "#chat .message-row.bot-row")]
+    """The chat's answers, read in one go (the chat re-renders while a page loads)."""
+    return driver.execute_script("return [...document.querySelectorAll('#chat .message-row.bot-row')].map(e => e.innerText.trim())")
 
 
 def type_question(driver, text: str, submit: bool = True, box: str = "#question textarea") -> None:
@@ -211,10 +212,12 @@ def ask(driver, question: str) -> str:
 def test_page_loads_offline_in_chinese(browser, seed_index):
     driver, _ = browser
     header = text_of(driver, "#header")
-    assert "政策条款问答" in header
+    assert "政策条款问答" in header and "检索方式：关键词 + 语料向量" in header
+    assert "TF-IDF" not in header and "BAAI" not in header  # model details are in 关于, not the header
+    css(driver, "#about button, #about .label-wrap")[0].click()
+    wait(driver, lambda d: seed_index.embedder_description in text_of(d, "#about"), what="the 关于 panel")
     for doc in seed_index.corpus.docs:
-        assert doc.title in header
-    assert seed_index.embedder_description in header
+        assert doc.title in text_of(driver, "#about")
     assert [t.text for t in css(driver, "[role=tab]")] == ["问答", "承诺清单", "核查", "原文"]
     outside = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
@@ -283,6 +286,118 @@ def test_example_questions_can_be_clicked(browser):
     assert "供热" in bot_messages(driver)[-1]
 
 
+ENGLISH_JS = """
+const allowed = /^(CSV|Shift|TF-IDF|SVD|n-gram|jieba|API)$/;
+const bad = new Set();
+const english = (v) => (v.match(/[A-Za-z][A-Za-z'-]{2,}/g) || []).filter((w) => !allowed.test(w));
+for (const e of document.querySelectorAll('body *')) {
+  if (e.closest('#source-view, .card, #verdict, .ctable, .doclist, #about-body')) continue;  // documents' own words
+  for (const a of ['aria-label', 'title', 'alt', 'placeholder']) {
+    const v = e.getAttribute(a);
+    if (v && english(v).length) bad.add(`${e.tagName}@${a}=${v.slice(0, 60)}`);
+  }
+  if (e.offsetParent !== null && !['SCRIPT', 'STYLE'].includes(e.tagName.toUpperCase())) {
+    for (const n of e.childNodes) if (n.nodeType === 3 && english(n.textContent).length) bad.add(`${e.tagName}: ${n.textContent.trim().slice(0, 60)}`);
+  }
+}
+return [...bad];
+"""
+
+
+def test_no_english_on_the_page(browser):
+    """Labels, buttons, aria labels, tooltips and the footer read in Chinese on every tab (the documents may quote Latin)."""
+    driver, _ = browser
+    found = {}
+    for tab in ("ask", "commitments", "check", "source"):
+        open_tab(driver, tab)
+        time.sleep(0.3)
+        found[tab] = driver.execute_script(ENGLISH_JS)
+    open_tab(driver, "ask")
+    assert not any(found.values()), found
+
+
+def test_each_answer_keeps_its_citations(browser):
+    """Clicking an older answer, or one of its [n], shows that answer's cards; [n] previews its source on hover."""
+    driver, _ = browser
+    open_tab(driver, "ask")
+    ask(driver, PARKING)
+    wait(driver, lambda d: "4.4万个" in text_of(d, "#cards"), what="cards of the parking answer")
+    ask(driver, "供热方面有什么新举措？")
+    wait(driver, lambda d: "供热" in text_of(d, "#cards") and "4.4万个" not in text_of(d, "#cards"), what="cards of the heating answer")
+    rows = css(driver, "#chat .message-row.bot-row")
+    parking = next(r for r in reversed(rows) if "4.4万个" in r.text)
+    links = parking.find_elements("css selector", "a.cite-ref")
+    assert [a.text for a in links][:2] == ["[1]", "[2]"]
+    preview = links[1].get_attribute("title")
+    assert "1.8万个" in preview and "第238行" in preview  # the hover text names the source and quotes it
+    links[1].click()
+    wait(driver, lambda d: "4.4万个" in text_of(d, "#cards") and "1.8万个" in text_of(d, "#cards"), what="the older answer's cards")
+    wait(driver, lambda d: "flash" in (css(d, '#cards .card[data-n="2"]')[0].get_attribute("class") or ""), what="card [2] flashed")
+    shot(driver, "10_older_answer_cards")
+    heating = next(r for r in reversed(css(driver, "#chat .message-row.bot-row")) if "供热" in r.text)
+    heating.click()
+    wait(driver, lambda d: "4.4万个" not in text_of(d, "#cards") and "供热" in text_of(d, "#cards"), what="the newer answer's cards again")
+
+
+def test_copy_gives_plain_text_with_the_quoted_sources(browser):
+    driver, _ = browser
+    open_tab(driver, "ask")
+    parking = next(r for r in reversed(css(driver, "#chat .message-row.bot-row")) if "4.4万个" in r.text)
+    parking.click()
+    wait(driver, lambda d: "1.8万个" in text_of(d, "#cards"), what="the parking answer's cards")
+    driver.execute_script(
+        "window.__copied = null; Object.defineProperty(navigator, 'clipboard', {configurable: true, value:"
+        " {writeText: (t) => { window.__copied = t; return Promise.resolve(); }}});"
+    )
+    css(driver, "#cards button.copy-answer")[0].click()
+    copied = wait(driver, lambda d: d.execute_script("return window.__copied"), what="copied text")
+    assert "\\[" not in copied and "[1]" in copied and "[2]" in copied
+    assert "问：2024年新增停车位目标" in copied and "出处：" in copied
+    assert "“新增停车位4.4万个。”" in copied and "第91行" in copied  # the quoted source, not just its number
+    assert "<a" not in copied
+
+
+def test_broad_answer_is_a_list_with_short_titles(browser):
+    driver, _ = browser
+    open_tab(driver, "ask")
+    before = len(bot_messages(driver))
+    ask(driver, "民生方面今年有哪些举措？")
+    message = css(driver, "#chat .message-row.bot-row")[before]
+    items = message.find_elements("css selector", "li")
+    assert len(items) >= 3 and all(re.search(r"\[\d+\]$", i.text) for i in items)
+    heads = [h.text for h in message.find_elements("css selector", "strong")]
+    assert any(h.startswith("2024年政府工作报告") for h in heads)  # short title inline; the full one is on the card
+    assert "2024年呼和浩特市人民政府工作报告" not in message.text
+    assert "出处" not in message.text  # one 出处 block: the cards
+    assert "2024年呼和浩特市人民政府工作报告" in text_of(driver, "#cards")
+    shot(driver, "11_broad_answer")
+
+
+def test_conversation_survives_a_reload_and_new_chat_clears_it(browser, server):
+    driver, _ = browser
+    open_tab(driver, "ask")
+    count = len(bot_messages(driver))
+    assert count >= 2
+    driver.refresh()
+    wait(driver, lambda d: len(bot_messages(d)) == count, timeout=60, what="the conversation after a reload")
+    assert "出处" in text_of(driver, "#cards") and css(driver, "#cards .card")
+    answer = ask(driver, "那2023年呢？")  # the follow-up still knows what came before
+    assert re.search(r"按“[^”]*2023年", answer)
+    shot(driver, "12_after_reload")
+
+    css(driver, "#clear")[0].click()
+    wait(driver, lambda d: not bot_messages(d), what="an empty chat")
+    assert not css(driver, "#cards .card")  # the old cards go with the conversation
+    type_question(driver, "那2023年呢？")
+    wait(driver, lambda d: "追问上一个问题" in text_of(d, "#ask-status"), what="a question about what the follow-up refers to")
+    assert not bot_messages(driver)
+    driver.refresh()
+    wait(driver, lambda d: css(d, "#question textarea"), timeout=60, what="the page")
+    time.sleep(1)
+    assert not bot_messages(driver)  # 新对话 is remembered across a reload too
+    shot(driver, "13_new_chat")
+
+
 def test_commitments_filter_and_csv_download(browser):
     driver, downloads = browser
     open_tab(driver, "commitments")
@@ -294,6 +409,13 @@ def test_commitments_filter_and_csv_download(browser):
     wait(driver, lambda d: "共 2 项" in text_of(d, "#c-count"), what="filtered count")
     table = text_of(driver, "#commitments-table")
     assert "4.4万个" in table and "1.8万个" in table
+    # The two documents disagree: both rows say so, naming the other document's figure.
+    marked_rows = [r.text for r in css(driver, "#commitments-table tr.conflict")]
+    assert len(marked_rows) == 2
+    assert any("与2023年全会公报的1.8万个不一致" in r for r in marked_rows)
+    assert any("与2024年政府工作报告的4.4万个不一致" in r for r in marked_rows)
+    font = driver.execute_script("return getComputedStyle(arguments[0]).fontFamily", css(driver, "#commitments-table td")[0])
+    assert "monospace" not in font
     shot(driver, "06_commitments")
 
     css(driver, "#download-csv")[0].click()
@@ -313,10 +435,25 @@ def test_commitments_filter_and_csv_download(browser):
     report = next(r for r in rows if r["目标值"] == "4.4万个")
     assert report["年份"] == "2024" and report["起始行"] == "91" and report["来源文件"].endswith("hohhot_gov_work_report_2024.txt")
 
-    keyword.send_keys("没有这种指标")  # nothing matches: said so, and the columns stay
+    keyword.send_keys("没有这种指标")  # nothing matches: said so
     wait(driver, lambda d: "共 0 项" in text_of(d, "#c-count"), what="empty result")
     assert "没有符合条件" in text_of(driver, "#c-count")
-    assert "指标" in text_of(driver, "#commitments-table")
+    assert not css(driver, "#commitments-table tr.crow")
+
+
+def test_commitment_row_opens_the_source_at_its_clause(browser):
+    driver, _ = browser
+    open_tab(driver, "commitments")
+    keyword = css(driver, "#f-keyword textarea, #f-keyword input")[0]
+    keyword.clear()
+    keyword.send_keys("充电桩")
+    wait(driver, lambda d: any("1万个" in r.text for r in css(d, "#commitments-table tr.crow")), what="the 充电桩 row")
+    row = next(r for r in css(driver, "#commitments-table tr.crow") if "1万个" in r.text)
+    row.click()
+    wait(driver, lambda d: css(d, "#tab-source-button")[0].get_attribute("aria-selected") == "true", what="原文 tab")
+    wait(driver, lambda d: css(d, "#source-view mark.cited"), what="cited clause")
+    assert "新建充电桩1万个" in css(driver, "#source-view mark.cited")[0].text
+    shot(driver, "06b_commitment_row_opens_source")
 
 
 def test_claim_check_shows_verdict_and_evidence(browser):
@@ -338,13 +475,40 @@ def test_claim_check_shows_verdict_and_evidence(browser):
     wait(driver, lambda d: "为空" in text_of(d, "#check-status"), what="message for an empty claim")
 
 
+def test_several_claims_get_a_verdict_each_and_enter_submits(browser):
+    from selenium.webdriver.common.keys import Keys
+
+    driver, _ = browser
+    open_tab(driver, "check")
+    box = css(driver, "#claim textarea")[0]
+    type_question(driver, "", submit=False, box="#claim textarea")
+    box.send_keys("2024年新增停车位4.4万个")
+    box.send_keys(Keys.SHIFT, Keys.ENTER)  # Shift+Enter: a new line, nothing checked yet
+    box.send_keys("2023年完成老旧小区改造309个")
+    box.send_keys(Keys.SHIFT, Keys.ENTER)
+    box.send_keys("2024年新建火星基地3个")
+    assert box.get_attribute("value").count("\n") == 2
+    box.send_keys(Keys.ENTER)  # Enter: check
+    wait(driver, lambda d: len(css(d, "#verdict .verdict")) == 3, what="three verdicts")
+    verdicts = [v.text for v in css(driver, "#verdict .verdict")]
+    assert "2024年新增停车位4.4万个" in verdicts[0] and "2023年完成老旧小区改造309个" in verdicts[1]
+    assert verdicts[1].startswith("支持")
+    assert verdicts[2].startswith("未找到")
+    # 未找到 still shows the nearest passages, as 问答 does.
+    last = css(driver, "#verdict .verdict-item")[2]
+    assert "最接近的段落" in last.text and last.find_elements("css selector", ".card")
+    shot(driver, "07b_several_claims")
+
+
 def test_bad_input_gets_clear_messages_and_the_page_keeps_working(browser):
     driver, _ = browser
     open_tab(driver, "ask")
     answers = len(bot_messages(driver))
 
     type_question(driver, "")
-    css(driver, "#send")[0].click()
+    send = css(driver, "#send")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)
+    send.click()
     wait(driver, lambda d: "为空" in text_of(d, "#ask-status"), what="message for an empty question")
 
     type_question(driver, "停车位" * 3334)  # a 10,002-character paste
@@ -375,6 +539,41 @@ def test_bad_input_gets_clear_messages_and_the_page_keeps_working(browser):
     answer = ask(driver, "2024年地区生产总值增长目标")
     assert "8％左右" in answer
     assert text_of(driver, "#ask-status") == ""
+
+
+def test_phone_layout(browser):
+    """At 390×844: a short header, the cards below the chat (and the page says so), commitments as cards."""
+    driver, _ = browser
+    driver.set_window_size(390, 844)
+    try:
+        open_tab(driver, "ask")
+        css(driver, "#clear")[0].click()
+        wait(driver, lambda d: not bot_messages(d), what="an empty chat")
+        placeholder = text_of(driver, "#chat")
+        assert "点击答案" in placeholder and "右侧" not in placeholder
+        header = css(driver, "#header")[0]
+        assert header.size["height"] < 0.12 * 844, header.size
+        ask(driver, PARKING)
+        chat, cards = css(driver, "#chat")[0], css(driver, "#cards")[0]
+        assert cards.location["y"] >= chat.location["y"] + chat.size["height"] - 1  # below, not beside
+        shot(driver, "14_phone_answer")
+
+        open_tab(driver, "commitments")
+        keyword = css(driver, "#f-keyword textarea, #f-keyword input")[0]
+        keyword.clear()
+        keyword.send_keys("停车位")
+        wait(driver, lambda d: "共 2 项" in text_of(d, "#c-count"), what="filtered count")
+        row = css(driver, "#commitments-table tr.crow")[0]
+        cell = row.find_elements("css selector", "td")[1]
+        assert driver.execute_script("return getComputedStyle(arguments[0]).display", cell) == "block"
+        assert cell.size["width"] > 200  # a card across the screen, not a column 1–2 characters wide
+        assert "指标：" in row.text or "指标" in driver.execute_script(
+            "return getComputedStyle(arguments[0], '::before').content", cell
+        )
+        driver.execute_script("arguments[0].scrollIntoView()", row)
+        shot(driver, "15_phone_commitments")
+    finally:
+        driver.set_window_size(1400, 1000)
 
 
 # -- load, through gradio_client -------------------------------------------------------------
@@ -432,8 +631,8 @@ def test_chat_session_is_paced(server):
     from gradio_client import Client
 
     client = Client(server[0], verbose=False)
-    statuses = [client.predict(q, [], api_name="/chat")[3] for q, _ in LOAD + LOAD[:4]]
+    statuses = [client.predict(q, [], {}, api_name="/chat")[3] for q, _ in LOAD + LOAD[:4]]
     assert all(s == "" for s in statuses[:8])
     assert "提问太频繁" in statuses[8]
-    fresh = Client(server[0], verbose=False).predict(PARKING, [], api_name="/chat")
+    fresh = Client(server[0], verbose=False).predict(PARKING, [], {}, api_name="/chat")
     assert "4.4万个" in str(fresh[0]) and fresh[3] == ""
