@@ -37,6 +37,7 @@ from qa.cli import render_answer
 from qa.dense import CorpusEmbedder
 from qa.dialogue import needs_previous, resolve
 from qa.index import Index
+from qa.library import KINDS, MAX_BYTES, Draft, add_document, added_in_app, guess, remove_document
 from qa.text import Document, load_folder, repo_root
 
 EXAMPLES = ["2024年新增停车位目标", "今年打算再添多少个车位？", "2023年新增停车位多少", "供热方面有什么新举措？", "2024年地区生产总值增长目标"]
@@ -576,16 +577,49 @@ def write_csv(items, folder: Path, year) -> str:
     return str(path)
 
 
+def documents_html(live: "Live", folder: Path | None, pending: tuple[str, ...] = ()) -> str:
+    """The 文档 tab's list: every document with its catalog fields and counts, and the files not indexed, with why."""
+    corpus = live.index.corpus
+    clauses: dict[str, int] = {}
+    figures: dict[str, int] = {}
+    for c in corpus.clauses:
+        clauses[c.doc_id] = clauses.get(c.doc_id, 0) + 1
+        figures[c.doc_id] = figures.get(c.doc_id, 0) + len(c.facts)
+    added = added_in_app(folder) if folder else set()
+    cols = ["标题", "发文单位", "日期", "今年", "条款", "数字", "文件", "状态"]
+    rows = []
+    for d in corpus.docs:
+        name = Path(d.source).name
+        state = "已收录" + ("（在网页中添加）" if name in added else "") + ("，含扫描页" if d.ocr_pages else "")
+        cells = [d.title, d.issuer or "—", d.date or "—", f"{d.this_year}年" if d.this_year else "—",
+                 str(clauses.get(d.id, 0)), str(figures.get(d.id, 0)), name, state]
+        rows.append(cells)
+    for sk in corpus.skipped:
+        rows.append(["—", "—", "—", "—", "0", "0", sk.path, f"未收录：{sk.reason}"])
+    for name in pending:
+        rows.append(["—", "—", "—", "—", "—", "—", name, "正在收录…"])
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f'<td data-label="{c}">{esc(v)}</td>' for c, v in zip(cols, r)) + "</tr>" for r in rows)
+    where = f"<p>文档目录：{esc(str(folder))}。在这里添加的文件会存入该目录，并在 catalog.toml 末尾追加一条目录信息；命令行 qa 使用同一目录。</p>" if folder else ""
+    return f'{where}<table class="doclist"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 # -- the app --------------------------------------------------------------------------------
 
 
-def source_documents(index: Index, seeds: Path | None = None) -> dict[str, Document]:
-    """The indexed documents' texts, for the 原文 tab; only files unchanged since the index was built."""
+def seeds_folder(index: Index, seeds: Path | None = None) -> Path | None:
+    """The documents folder: --seeds, else the one the index was built from."""
     folder = Path(seeds) if seeds else None
     if folder is None and index.manifest.get("seeds_dir"):
         folder = Path(index.manifest["seeds_dir"])
         folder = folder if folder.is_absolute() else repo_root() / folder
-    if folder is None or not folder.is_dir():
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def source_documents(index: Index, seeds: Path | None = None) -> dict[str, Document]:
+    """The indexed documents' texts, for the 原文 tab; only files unchanged since the index was built."""
+    folder = seeds_folder(index, seeds)
+    if folder is None:
         return {}
     docs, _ = load_folder(folder)
     known = {d.id: d.sha256 for d in index.corpus.docs}
@@ -608,21 +642,73 @@ class Live:
         self.doc_choices = [(d.title, d.id) for d in index.corpus.docs]
 
 
+class Current:
+    """The Live in use; a rebuilt index replaces it whole, so a request sees one version throughout."""
+
+    def __init__(self, live: Live):
+        self.now = live
+        self.generation = 0
+
+    def switch(self, live: Live) -> None:
+        self.now, self.generation = live, self.generation + 1
+
+
+class Rebuild:
+    """Rebuilds the index from the seeds folder in a background thread and switches `current` to it.
+
+    Answers go on from the index in use meanwhile. A request that arrives during a rebuild runs
+    once more after it, so the last change is always indexed.
+    """
+
+    NOTICE = "文件已更新，正在重建索引…"
+
+    def __init__(self, current: Current, folder: Path | None):
+        self.current, self.folder = current, folder
+        self.running = self.again = False
+        self.error = ""
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        with self.lock:
+            if self.running:
+                self.again = True
+                return
+            self.running, self.error = True, ""
+        threading.Thread(target=self._run, name="index-rebuild", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                old = self.current.now.index
+                settings = Settings(**{k: v for k, v in old.manifest.get("settings", {}).items() if k in Settings.__dataclass_fields__})
+                index = open_index(old.folder, self.folder, settings, log=lambda msg: print(msg, file=sys.stderr))
+                self.current.switch(Live(index, source_documents(index, self.folder)))
+            except (QAError, OSError, ValueError) as e:
+                self.error = f"重建索引失败：{e}"
+            with self.lock:
+                if not self.again:
+                    self.running = False
+                    return
+                self.again = False
+
+
 EMPTY_CARDS = '<div class="cards-head">出处</div><p>提问后，这里显示答案引用的条款；点击对话中的任一答案或其中的 [n]，可查看那个答案的出处。</p>'
 
 
 def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Document] | None = None) -> gr.Blocks:
     """The page over an index: 问答, 承诺清单, 核查, 原文; plus the /ask and /check API endpoints."""
-    live = Live(index, documents if documents is not None else source_documents(index, seeds))
+    current = Current(Live(index, documents if documents is not None else source_documents(index, seeds)))
+    folder = seeds_folder(index, seeds)
+    live = current.now  # what the page is first drawn from
     # One question at a time through the QA core: answers take milliseconds, and the retriever's
     # lazily built caches (cached_property, the tokenizer) are not documented as thread-safe.
     lock = threading.Lock()
     csv_dir = Path(tempfile.mkdtemp(prefix="qa-app-csv-"))
     atexit.register(shutil.rmtree, csv_dir, ignore_errors=True)
 
-    def answer(question: str):
+    def answer(question: str, live: Live | None = None):
         with lock:
-            return live.answerer.answer(question)
+            return (live or current.now).answerer.answer(question)
 
     def history_of(conv) -> list[dict]:
         out = []
@@ -651,8 +737,9 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
         if not previous and needs_previous(text):
             return refuse(f"“{text}”像是在追问上一个问题，但现在没有可以接着问的问题。请把问题说完整，例如：2023年新增停车位多少")
         resolved = resolve(text, previous)
+        live = current.now
         try:
-            a = answer(resolved)
+            a = answer(resolved, live)
         except QAError as e:
             return refuse(str(e))
         n = len(turns) + 1
@@ -688,7 +775,7 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             claims = [""]  # the checker's own message for an empty claim
         if len(claims) > MAX_CLAIMS:
             return status_html(f"一次最多核查 {MAX_CLAIMS} 条说法（每行一条），现在有 {len(claims)} 条"), gr.skip()
-        out = []
+        out, live = [], current.now
         try:
             with lock:
                 for claim in claims:
@@ -702,12 +789,14 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
 
     def open_source(evt: gr.EventData):
         """A card's "在原文中查看" or a 承诺清单 row: the 原文 tab, at the clause, highlighted."""
+        live = current.now
         clause = live.index.corpus.by_id.get(getattr(evt, "clause", None) or "")
         if clause is None:
             return gr.skip(), gr.skip(), gr.skip()
         return gr.Tabs(selected="source"), gr.Dropdown(value=clause.doc_id), live.views.document_html(clause.doc_id, clause.id)
 
     def show_commitments(year, area, doc, keyword):
+        live = current.now
         rows = filter_commitments(live.items, year, area, doc, keyword)
         count = f"共 {len(rows)} 项" + ("" if rows else "：没有符合条件的目标，请放宽筛选条件")
         return commitments_html(rows, live.views, live.marks), write_csv(rows, csv_dir, year), count
@@ -724,9 +813,63 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
         """Check one claim against the documents: verdict, reason and evidence."""
         try:
             with lock:
-                return live.auditor.check(claim).to_dict()
+                return current.now.auditor.check(claim).to_dict()
         except QAError as e:
             raise gr.Error(str(e)) from e
+
+    rebuild = Rebuild(current, folder)
+
+    def read_upload(path):
+        """An uploaded file: its catalog fields guessed from the text, for the person to confirm."""
+        if not path:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+        try:
+            d = guess(Path(path))
+        except QAError as e:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), status_html(str(e))
+        note = '<div class="ok-msg">已读取文件。请核对下面的标题、日期和“今年”（文件中的“今年”指哪一年），再点“加入文档库”。</div>'
+        return d.title, d.issuer, d.date, d.this_year, d.kind, note
+
+    def add_upload(path, title, issuer, date, this_year, kind, seen):
+        if folder is None:
+            return status_html("没有可写入的文档目录（请用 --seeds 指定）"), gr.skip(), gr.skip(), gr.skip(), seen
+        if not path:
+            return status_html("请先选择要上传的文件"), gr.skip(), gr.skip(), gr.skip(), seen
+        try:
+            year_value = int(this_year) if this_year not in (None, "") else None
+            added = add_document(folder, Path(path), Draft(title or "", issuer or "", date or "", year_value, kind or "other"))
+        except (QAError, ValueError) as e:
+            return status_html(str(e).split("\n")[0]), gr.skip(), gr.skip(), gr.skip(), seen
+        rebuild.start()
+        note = f'<div class="rebuild-msg">已加入《{esc(title.strip())}》（{esc(added.name)}）。{Rebuild.NOTICE}提问不受影响，完成后自动切换。</div>'
+        pending = documents_html(current.now, folder, (added.name,))
+        return note, pending, None, gr.Timer(active=True), current.generation
+
+    def remove_added(name, seen):
+        if folder is None or not name:
+            return status_html("请选择要移除的文件"), gr.skip(), gr.skip(), seen
+        try:
+            remove_document(folder, name)
+        except QAError as e:
+            return status_html(str(e)), gr.skip(), gr.skip(), seen
+        rebuild.start()
+        return f'<div class="rebuild-msg">已移除 {esc(name)}。{Rebuild.NOTICE}</div>', gr.skip(), gr.Timer(active=True), current.generation
+
+    def poll(seen):
+        """While a rebuild runs: nothing; when it is done, the page's lists switch to the new index."""
+        if rebuild.running or current.generation == seen:
+            if rebuild.error and not rebuild.running:
+                return (status_html(rebuild.error),) + (gr.skip(),) * 6 + (gr.Timer(active=False), seen)
+            return (gr.skip(),) * 7 + (gr.skip(), seen)
+        live = current.now
+        choices = live.doc_choices
+        removable = sorted(added_in_app(folder)) if folder else []
+        done = f'<div class="ok-msg">索引已更新：现有 {len(live.index.corpus.docs)} 份文件，可以提问了。</div>'
+        return (
+            done, documents_html(live, folder), live.views.header_html(), live.views.about_html(),
+            gr.Dropdown(choices=choices), gr.Dropdown(choices=[("全部文件", ALL)] + choices), gr.Dropdown(choices=removable, value=None),
+            gr.Timer(active=False), current.generation,
+        )
 
     first_rows, first_csv, first_count = show_commitments(live.default_year, ALL, ALL, "")
     # delete_cache: Gradio's copies of downloaded CSVs older than a day go, checked hourly.
@@ -777,6 +920,27 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
                 first_doc = live.doc_choices[0][1] if live.doc_choices else None
                 source_doc = gr.Dropdown(live.doc_choices, value=first_doc, label="文件", elem_id="source-doc")
                 viewer = gr.HTML(live.views.document_html(first_doc) if first_doc else "", elem_id="source-view", js_on_load=None)
+            with gr.Tab("文档", id="docs", elem_id="tab-docs"):
+                docs_status = gr.HTML("", elem_id="docs-status")
+                docs_list = gr.HTML(documents_html(live, folder), elem_id="docs-list")
+                gr.Markdown(f"**添加文件**：支持 .txt、.md、.pdf（含扫描件，自动识别文字）和 .docx，单个文件不超过 {MAX_BYTES // 2**20} MB。")
+                # No file_types: Gradio's own refusal is in English; qa.library checks the type and says so in Chinese.
+                upload = gr.File(label="选择文件", type="filepath", elem_id="upload")
+                with gr.Row():
+                    f_title = gr.Textbox(label="标题", elem_id="d-title", scale=3)
+                    f_issuer = gr.Textbox(label="发文单位", elem_id="d-issuer", scale=2)
+                with gr.Row():
+                    f_date = gr.Textbox(label="日期（如 2024-01-15）", elem_id="d-date")
+                    f_year = gr.Number(label="“今年”指哪一年", precision=0, elem_id="d-year")
+                    f_kind = gr.Dropdown([(v, k) for k, v in KINDS.items()], value="other", label="类型", elem_id="d-kind")
+                add_btn = gr.Button("加入文档库", variant="primary", elem_id="d-add")
+                with gr.Accordion("移除在网页中添加的文件", open=False, elem_id="d-remove-box"):
+                    gr.Markdown("只能移除在这里添加的文件（连同它的目录信息）；其他文件请到文档目录中手动处理。")
+                    with gr.Row():
+                        rm_name = gr.Dropdown(sorted(added_in_app(folder)) if folder else [], label="文件", elem_id="d-remove-name")
+                        rm_btn = gr.Button("移除", variant="stop", elem_id="d-remove")
+        seen = gr.State(0)
+        timer = gr.Timer(1.0, active=False)
 
         ask_io = dict(fn=chat_turn, inputs=[question, chat, session, conv], outputs=[chat, cards, question, status, session, conv])
         question.submit(**ask_io, api_name="chat")
@@ -799,7 +963,17 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             panel.click(open_source, None, [tabs, source_doc, viewer], api_visibility="private").then(
                 None, js=SCROLL_TO_CITED_JS
             )
-        source_doc.input(lambda d: live.views.document_html(d), source_doc, viewer, api_visibility="private")
+        source_doc.input(lambda d: current.now.views.document_html(d), source_doc, viewer, api_visibility="private")
+
+        upload.upload(read_upload, upload, [f_title, f_issuer, f_date, f_year, f_kind, docs_status], api_visibility="private")
+        add_btn.click(
+            add_upload, [upload, f_title, f_issuer, f_date, f_year, f_kind, seen], [docs_status, docs_list, upload, timer, seen],
+            api_visibility="private",
+        )
+        rm_btn.click(remove_added, [rm_name, seen], [docs_status, docs_list, timer, seen], api_visibility="private")
+        timer.tick(
+            poll, seen, [docs_status, docs_list, header, about, source_doc, doc, rm_name, timer, seen], api_visibility="private"
+        )
 
         gr.api(api_ask, api_name="ask")
         gr.api(api_check, api_name="check")

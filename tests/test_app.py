@@ -218,7 +218,7 @@ def test_page_loads_offline_in_chinese(browser, seed_index):
     wait(driver, lambda d: seed_index.embedder_description in text_of(d, "#about"), what="the 关于 panel")
     for doc in seed_index.corpus.docs:
         assert doc.title in text_of(driver, "#about")
-    assert [t.text for t in css(driver, "[role=tab]")] == ["问答", "承诺清单", "核查", "原文"]
+    assert [t.text for t in css(driver, "[role=tab]")] == ["问答", "承诺清单", "核查", "原文", "文档"]
     outside = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
         ".filter(n => !n.startsWith(location.origin) && !n.startsWith('data:') && !n.startsWith('blob:'))"
@@ -286,10 +286,12 @@ def test_example_questions_can_be_clicked(browser):
     assert "供热" in bot_messages(driver)[-1]
 
 
-ENGLISH_JS = """
-const allowed = /^(CSV|Shift|TF-IDF|SVD|n-gram|jieba|API)$/;
+ENGLISH_JS = r"""
+const allowed = /^(CSV|Shift|TF-IDF|SVD|n-gram|jieba|API|MB|catalog|toml|qa)$/;
 const bad = new Set();
-const english = (v) => (v.match(/[A-Za-z][A-Za-z'-]{2,}/g) || []).filter((w) => !allowed.test(w));
+// Paths and file extensions are names, not English words.
+const bare = (v) => v.replace(/[\w.\-]*\/[\w.\-\/]*/g, '').replace(/\.[A-Za-z]{2,5}\b/g, '');
+const english = (v) => (bare(v).match(/[A-Za-z][A-Za-z'-]{2,}/g) || []).filter((w) => !allowed.test(w));
 for (const e of document.querySelectorAll('body *')) {
   if (e.closest('#source-view, .card, #verdict, .ctable, .doclist, #about-body')) continue;  // documents' own words
   for (const a of ['aria-label', 'title', 'alt', 'placeholder']) {
@@ -636,3 +638,123 @@ def test_chat_session_is_paced(server):
     assert "提问太频繁" in statuses[8]
     fresh = Client(server[0], verbose=False).predict(PARKING, [], {}, api_name="/chat")
     assert "4.4万个" in str(fresh[0]) and fresh[3] == ""
+
+
+# -- adding a document in the page ----------------------------------------------------------
+
+PARK_NOTICE = """关于加快建设口袋公园的通知
+各旗县区人民政府：
+一、工作目标
+2024年新建口袋公园37个，改造街角绿地12处。
+二、工作要求
+各地要按期完成。
+呼和浩特市园林局
+2024年2月20日
+"""
+
+
+@pytest.fixture(scope="module")
+def own_seeds_server(tmp_path_factory):
+    """`python app.py` over a copy of the seeds (an upload writes into it), on a free port; yields (url, seeds, index)."""
+    root = tmp_path_factory.mktemp("own")
+    seeds, index = root / "seeds", root / "index"
+    shutil.copytree(SEEDS, seeds)
+    port = free_port()
+    log = root / "app.log"
+    cmd = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--seeds", str(seeds), "--embedder", "corpus", "--port", str(port)]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            get(url + "config")
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"app.py did not answer within 180 s:\n{log.read_text()}")
+            time.sleep(0.3)
+    yield url, seeds, index
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own_seeds_server, tmp_path):
+    driver, _ = browser
+    url, seeds, index = own_seeds_server
+    user_files = {p.name: p.read_bytes() for p in seeds.iterdir()}
+    driver.get(url)
+    wait(driver, lambda d: css(d, "#question textarea"), timeout=60, what="the page")
+    open_tab(driver, "docs")
+    listing = text_of(driver, "#docs-list")
+    assert "2024年呼和浩特市人民政府工作报告" in listing and "已收录" in listing
+
+    # A file of a type that is not supported: a clear message, nothing written.
+    bad = tmp_path / "表格.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    css(driver, "#upload input[type=file]")[0].send_keys(str(bad))
+    wait(driver, lambda d: "不支持的文件类型 .xlsx" in text_of(d, "#docs-status"), what="the message for an unsupported file")
+    assert not driver.execute_script(ENGLISH_JS)
+    css(driver, "#d-add")[0].click()
+    time.sleep(1)
+    assert "不支持的文件类型" in text_of(driver, "#docs-status")
+    assert sorted(p.name for p in seeds.iterdir()) == sorted(user_files)
+
+    driver.get(url)
+    wait(driver, lambda d: css(d, "#question textarea"), timeout=60, what="the page")
+    open_tab(driver, "docs")
+    upload = tmp_path / "口袋公园通知.txt"
+    upload.write_text(PARK_NOTICE, encoding="utf-8")
+    css(driver, "#upload input[type=file]")[0].send_keys(str(upload))
+    title = lambda d: css(d, "#d-title textarea, #d-title input")[0].get_attribute("value")  # noqa: E731
+    wait(driver, lambda d: title(d) == "关于加快建设口袋公园的通知", timeout=30, what="the title read from the file")
+    assert css(driver, "#d-date textarea, #d-date input")[0].get_attribute("value") == "2024-02-20"
+    assert css(driver, "#d-year input")[0].get_attribute("value") == "2024"
+    shot(driver, "16_upload_form")
+
+    t0 = time.monotonic()
+    css(driver, "#d-add")[0].click()
+    wait(driver, lambda d: "正在重建索引" in text_of(d, "#docs-status") or "索引已更新" in text_of(d, "#docs-status"), what="the rebuild notice")
+    wait(driver, lambda d: "索引已更新" in text_of(d, "#docs-status"), timeout=180, what="the rebuilt index")
+    open_tab(driver, "ask")
+    answer = ask(driver, "2024年新建口袋公园多少个")
+    seconds = time.monotonic() - t0
+    print(f"\nupload to answered: {seconds:.1f} s")
+    assert "37个" in answer
+    assert "关于加快建设口袋公园的通知" in text_of(driver, "#cards")
+    shot(driver, "17_uploaded_document_answered")
+
+    # The user's files are untouched; the new one sits beside them with its catalog entry appended.
+    for name, data in user_files.items():
+        if name != "catalog.toml":
+            assert (seeds / name).read_bytes() == data
+    assert (seeds / "catalog.toml").read_bytes().startswith(user_files["catalog.toml"])
+    assert (seeds / "口袋公园通知.txt").exists()
+
+    # The command line answers from the same folder.
+    out = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "2024年新建口袋公园多少个", "--index", str(index), "--seeds", str(seeds), "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "37个" in out.stdout
+
+    # Removing it: only files added here can be removed.
+    open_tab(driver, "docs")
+    css(driver, "#d-remove-box button, #d-remove-box .label-wrap")[0].click()
+    box = css(driver, "#d-remove-name input")[0]
+    box.click()
+    wait(driver, lambda d: [o for o in css(d, "ul[role=listbox] li") if "口袋公园通知.txt" in o.text], what="the added file offered for removal")
+    options = [o.text for o in css(driver, "ul[role=listbox] li")]
+    assert not any("hohhot" in o for o in options)  # the user's own files are not offered
+    next(o for o in css(driver, "ul[role=listbox] li") if "口袋公园通知.txt" in o.text).click()
+    css(driver, "#d-remove")[0].click()
+    wait(driver, lambda d: "索引已更新" in text_of(d, "#docs-status"), timeout=180, what="the index without the document")
+    assert not (seeds / "口袋公园通知.txt").exists()
+    assert (seeds / "catalog.toml").read_text(encoding="utf-8").strip() == user_files["catalog.toml"].decode("utf-8").strip()
