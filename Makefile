@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test index clean browser
+.PHONY: run test index clean browser guide-images
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,10 @@ index: $(STAMP)
 
 clean:
 	rm -rf index test-artifacts
+
+# The user guide's pictures are the browser tests' screenshots (run `make test` first).
+GUIDE_IMAGES = 02_answer_with_citations 04_source_at_citation 06_commitments 07b_several_claims 10_older_answer_cards \
+	11_broad_answer 14_phone_answer 15_phone_commitments 16_upload_form 17_uploaded_document_answered
+guide-images:
+	mkdir -p docs/images
+	for f in $(GUIDE_IMAGES); do cp test-artifacts/$$f.png docs/images/; done
