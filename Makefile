@@ -44,7 +44,7 @@ clean:
 
 # The user guide's pictures are the browser tests' screenshots (run `make test` first).
 GUIDE_IMAGES = 02_answer_with_citations 04_source_at_citation 06_commitments 07b_several_claims 10_older_answer_cards \
-	11_broad_answer 14_phone_answer 15_phone_commitments 16_upload_form 17_uploaded_document_answered
+	11_broad_answer 14_phone_answer 15_phone_commitments 16_upload_form 17_uploaded_document_answered 18_scanned_pdf_answer
 guide-images:
 	mkdir -p docs/images
 	for f in $(GUIDE_IMAGES); do cp test-artifacts/$$f.png docs/images/; done

@@ -764,9 +764,10 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
         wait(driver, lambda d: css(d, "#question textarea"), timeout=60, what="the page")
         open_tab(driver, "docs")
         scan = tmp_path / "扫描件.pdf"
-        scanned_pdf(scan, ["关于建设城市书房的通知", "一、工作目标", "2024年新建城市书房26个。"])
+        scanned_pdf(scan, ["关于建设城市书房的通知", "一、工作目标", "今年新建城市书房26个。", "呼和浩特市文化旅游局", "2024年3月25日"])
         css(driver, "#upload input[type=file]")[0].send_keys(str(scan))
         wait(driver, lambda d: title(d) == "关于建设城市书房的通知", timeout=60, what="the title read from the scan")
+        assert css(driver, "#d-year input")[0].get_attribute("value") == "2024"  # from the date the OCR read
         css(driver, "#d-add")[0].click()
         wait(driver, lambda d: "索引已更新" in text_of(d, "#docs-status"), timeout=180, what="the index with the scan")
         assert "含扫描页" in text_of(driver, "#docs-list")
@@ -774,6 +775,7 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
         answer = ask(driver, "2024年新建城市书房多少个")
         assert "26个" in answer
         wait(driver, lambda d: "识别自扫描件" in text_of(d, "#cards"), what="the scan mark on the card")
+        assert text_of(driver, "#cards").startswith("出处")  # answered, not the nearest passages
         shot(driver, "18_scanned_pdf_answer")
 
     # Removing it: only files added here can be removed.
