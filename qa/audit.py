@@ -343,7 +343,9 @@ def conflicts(corpus: Corpus, min_similarity: float = 0.7) -> list[ConflictEntry
 
     Figures of different documents are linked when their indicators name the same measure,
     or one names a part of the other's (`similarity` ≥ 0.7), in the same unit and year.
+    Takes a Corpus, or an Index (its corpus is used).
     """
+    corpus = getattr(corpus, "corpus", corpus)
     facts = [(f, c) for f, c in corpus.facts() if f.year is not None]
     parent = list(range(len(facts)))
 
@@ -546,7 +548,8 @@ class Commitment:
 
 
 def commitments(corpus: Corpus, year: int | None = None, kind: str | None = "target", doc: str | None = None) -> list[Commitment]:
-    """The documents' figures of a year and kind (by default targets), each with its area."""
+    """The documents' figures of a year and kind (by default targets), each with its area; of a Corpus or an Index."""
+    corpus = getattr(corpus, "corpus", corpus)
     out = []
     for f, c in corpus.facts(year=year, kind=kind, doc=doc):
         if not is_commitment(f, c):

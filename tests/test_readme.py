@@ -29,3 +29,10 @@ def test_readme_states_one_question_limit():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     limits = set(re.findall(r"over ([\d,]+) characters", text))
     assert limits == {f"{MAX_QUESTION:,}"}
+
+
+def test_conflicts_and_commitments_take_an_index_too(seed_index):
+    from qa.audit import commitments, conflicts
+
+    assert [e.to_dict() for e in conflicts(seed_index)] == [e.to_dict() for e in conflicts(seed_index.corpus)]
+    assert commitments(seed_index, year=2024) == commitments(seed_index.corpus, year=2024)
