@@ -1,4 +1,4 @@
-"""政策条款问答 — the Gradio app: ask, browse commitments, check claims, read the sources.
+"""政策条款问答 — the Gradio app: ask, browse commitments, check claims, read the sources, add documents.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--index DIR] [--seeds DIR] [--embedder auto]
 
@@ -7,6 +7,10 @@ answers, citation cards, verdicts and documents, and QAError turned into message
 Works offline: analytics, the version check and share links are off and no web font is loaded.
 Besides the page, two API endpoints serve programs (gradio_client): /ask and /check return the
 JSON objects of `qa ask --json` and `qa check`.
+
+The conversation lives in the browser (gr.BrowserState: each turn's message, cards and plain text),
+so every answer keeps its citations and a reload loses nothing. The 文档 tab adds files to the
+seeds folder through qa.library and has the index rebuilt in the background.
 """
 
 from __future__ import annotations
@@ -37,7 +41,15 @@ from qa.cli import render_answer
 from qa.dense import CorpusEmbedder
 from qa.dialogue import needs_previous, resolve
 from qa.index import Index
-from qa.library import KINDS, MAX_BYTES, Draft, add_document, added_in_app, guess, remove_document
+from qa.library import (
+    KINDS,
+    MAX_BYTES,
+    Draft,
+    add_document,
+    added_in_app,
+    guess,
+    remove_document,
+)
 from qa.text import Document, load_folder, repo_root
 
 EXAMPLES = ["2024年新增停车位目标", "今年打算再添多少个车位？", "2023年新增停车位多少", "供热方面有什么新举措？", "2024年地区生产总值增长目标"]
@@ -537,7 +549,7 @@ def disagreements(corpus) -> dict[tuple[str, str], list[tuple[str, str]]]:
     return out
 
 
-def commitments_html(items, views: "Views", marks) -> str:
+def commitments_html(items, views: Views, marks) -> str:
     """The commitments as a table (cards on a narrow screen); a row opens its clause in the 原文 tab."""
     if not items:
         return '<p class="empty">没有符合条件的目标，请放宽筛选条件。</p>'
@@ -577,7 +589,7 @@ def write_csv(items, folder: Path, year) -> str:
     return str(path)
 
 
-def documents_html(live: "Live", folder: Path | None, pending: tuple[str, ...] = ()) -> str:
+def documents_html(live: Page, folder: Path | None, pending: tuple[str, ...] = ()) -> str:
     """The 文档 tab's list: every document with its catalog fields and counts, and the files not indexed, with why."""
     corpus = live.index.corpus
     clauses: dict[str, int] = {}
@@ -626,7 +638,7 @@ def source_documents(index: Index, seeds: Path | None = None) -> dict[str, Docum
     return {d.id: d for d in docs if known.get(d.id) == d.sha256}
 
 
-class Live:
+class Page:
     """What the page answers from: the index and everything made from it, replaced together when it is rebuilt."""
 
     def __init__(self, index: Index, documents: dict[str, Document]):
@@ -643,13 +655,13 @@ class Live:
 
 
 class Current:
-    """The Live in use; a rebuilt index replaces it whole, so a request sees one version throughout."""
+    """The Page in use; a rebuilt index replaces it whole, so a request sees one version throughout."""
 
-    def __init__(self, live: Live):
+    def __init__(self, live: Page):
         self.now = live
         self.generation = 0
 
-    def switch(self, live: Live) -> None:
+    def switch(self, live: Page) -> None:
         self.now, self.generation = live, self.generation + 1
 
 
@@ -682,7 +694,7 @@ class Rebuild:
                 old = self.current.now.index
                 settings = Settings(**{k: v for k, v in old.manifest.get("settings", {}).items() if k in Settings.__dataclass_fields__})
                 index = open_index(old.folder, self.folder, settings, log=lambda msg: print(msg, file=sys.stderr))
-                self.current.switch(Live(index, source_documents(index, self.folder)))
+                self.current.switch(Page(index, source_documents(index, self.folder)))
             except (QAError, OSError, ValueError) as e:
                 self.error = f"重建索引失败：{e}"
             with self.lock:
@@ -697,7 +709,7 @@ EMPTY_CARDS = '<div class="cards-head">出处</div><p>提问后，这里显示�
 
 def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Document] | None = None) -> gr.Blocks:
     """The page over an index: 问答, 承诺清单, 核查, 原文; plus the /ask and /check API endpoints."""
-    current = Current(Live(index, documents if documents is not None else source_documents(index, seeds)))
+    current = Current(Page(index, documents if documents is not None else source_documents(index, seeds)))
     folder = seeds_folder(index, seeds)
     live = current.now  # what the page is first drawn from
     # One question at a time through the QA core: answers take milliseconds, and the retriever's
@@ -706,7 +718,7 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
     csv_dir = Path(tempfile.mkdtemp(prefix="qa-app-csv-"))
     atexit.register(shutil.rmtree, csv_dir, ignore_errors=True)
 
-    def answer(question: str, live: Live | None = None):
+    def answer(question: str, live: Page | None = None):
         with lock:
             return (live or current.now).answerer.answer(question)
 

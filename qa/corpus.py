@@ -29,7 +29,11 @@ class Citation:
     scanned: bool = False  # the quote was recognized from a scanned page (OCR): check it against the scan
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The contract's fields; `scanned` is added only for a quote recognized from a scan."""
+        d = asdict(self)
+        if not self.scanned:
+            del d["scanned"]
+        return d
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError
-from .text import SUFFIXES, CatalogEntry, _date_from_text, _slug, first_heading, load_document, read_catalog
+from .text import (
+    SUFFIXES,
+    CatalogEntry,
+    _date_from_text,
+    _slug,
+    first_heading,
+    load_document,
+    read_catalog,
+)
 
 MAX_BYTES = 50 * 2**20  # the largest document accepted
 KINDS = {"report": "工作报告", "communique": "公报", "plan": "规划", "regulation": "法规", "other": "其他"}
@@ -186,8 +194,8 @@ def added_in_app(seeds: Path) -> set[str]:
     if not path.exists():
         return set()
     text = path.read_text(encoding="utf-8")
-    return {m.group(1) for m in re.finditer(rf"^{re.escape(_BEGIN)}(.+?)（[^）]*）$", text, re.M)} & {
-        m.group(1) for m in re.finditer(rf"^{re.escape(_END)}(.+)$", text, re.M)
+    return {m.group(1) for m in re.finditer(rf"^{re.escape(_BEGIN)}(.+?)（[^）]*）$", text, re.MULTILINE)} & {
+        m.group(1) for m in re.finditer(rf"^{re.escape(_END)}(.+)$", text, re.MULTILINE)
     }
 
 
@@ -198,7 +206,7 @@ def remove_document(seeds: Path, name: str) -> None:
         raise InputError(f"{name} 不是在网页中添加的文件，为避免误删，请到文档目录中手动移除")
     path = seeds / "catalog.toml"
     text = path.read_text(encoding="utf-8")
-    block = re.compile(rf"\n?^{re.escape(_BEGIN)}{re.escape(name)}（[^）]*）$.*?^{re.escape(_END)}{re.escape(name)}\n?", re.M | re.S)
+    block = re.compile(rf"\n?^{re.escape(_BEGIN)}{re.escape(name)}（[^）]*）$.*?^{re.escape(_END)}{re.escape(name)}\n?", re.MULTILINE | re.DOTALL)
     kept, n = block.subn("\n", text, count=1)
     if n != 1:
         raise InputError(f"catalog.toml 中找不到 {name} 的条目")

@@ -221,3 +221,11 @@ def test_docx_is_titled_by_its_heading(tmp_path):
     d.save(folder / "draft-v3.docx")
     _, docs = load_corpus(folder)
     assert docs[0].title == "关于加快推进停车设施建设的实施意见"
+
+
+def test_scanned_is_in_the_json_only_for_a_scanned_quote():
+    from qa.corpus import Citation
+
+    plain = Citation(1, "d", "t", "s", "", "新增停车位4.4万个。", 1, 1, 0, 10)
+    assert "scanned" not in plain.to_dict()
+    assert Citation(1, "d", "t", "s", "", "新增停车位4.4万个。", 1, 1, 0, 10, scanned=True).to_dict()["scanned"] is True
