@@ -514,10 +514,17 @@ def area_of(clause: Clause, fact: Fact | None = None) -> str:
 
 
 def _match_area(text: str) -> str | None:
+    """The area whose words the text uses most (distinct words; ties go to the earlier area), or None.
+
+    Counting rather than taking the first area with any word: "现代消费中心…现代服务业这个朝阳产业"
+    names 消费 and 服务业 (消费与服务业) once each and 产业 (工业与科技) once.
+    """
+    best, best_n = None, 0
     for area, words in AREAS:
-        if any(w in text for w in words):
-            return area
-    return None
+        n = sum(1 for w in words if w in text)
+        if n > best_n:
+            best, best_n = area, n
+    return best
 
 
 # Counts of the documents' own structure ("抓好8个方面重点工作", "部署了9项重点工作"), not commitments.
