@@ -325,6 +325,14 @@ class Views:
         by_n = {c.n: c for c in answer.citations}
         return re.sub(r"\\\[(\d+)\\\]", lambda m: self.cite_link(by_n[int(m.group(1))]) if int(m.group(1)) in by_n else m.group(0), md_escape(text))
 
+    def shortened(self, text: str) -> str:
+        """Full document titles in an answer's text replaced by their short names (the cards keep the full ones)."""
+        for d in sorted(self.corpus.docs, key=lambda d: -len(d.title)):
+            short = self.short.get(d.id, d.title)
+            if short != d.title:
+                text = text.replace(f"（{d.title}）", f"（{short}）").replace(f"【{d.title}】", f"【{short}】")
+        return text
+
     def is_list(self, answer) -> bool:
         """A broad answer: several passages and no figure — shown as a list, not a paragraph."""
         return not answer.abstained and not answer.facts and len(answer.citations) > 1
@@ -357,7 +365,7 @@ class Views:
         parts = []
         if resolved != asked:
             parts.append(f"*（按“{md_escape(resolved)}”理解）*")
-        parts.append(self.list_markdown(answer) if self.is_list(answer) else self.linked(answer.answer, answer))
+        parts.append(self.list_markdown(answer) if self.is_list(answer) else self.linked(self.shortened(answer.answer), answer))
         for c in answer.conflicts:
             year = f"（{c.year}年）" if c.year else ""
             vals = "、".join(f"{v.value}[{v.citation}]" for v in c.values)

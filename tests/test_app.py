@@ -233,6 +233,7 @@ def test_question_shows_both_figures_with_their_citations(browser):
     assert "4.4万个" in answer and "1.8万个" in answer
     assert "[1]" in answer and "[2]" in answer
     assert "⚠" in answer and "不一致" in answer
+    assert "（2023年全会公报）" in answer and "第十三届委员会" not in answer  # short titles inline; the full ones on the cards
     wait(driver, lambda d: "1.8万个" in text_of(d, "#cards"), what="citation cards")
     cards = css(driver, "#cards .card")
     texts = [c.text for c in cards]
