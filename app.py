@@ -175,11 +175,16 @@ SHOW_CITED_CARD_JS = """() => { const n = window.__qaCite; window.__qaCite = nul
 # Gradio's own markup carries whatever the translations (tab overflow, chat log, footer, file input).
 HEAD = r"""<script>
 (() => {
+  // Gradio's own English, whatever the browser's language (its translations cannot be overridden
+  // for the words it ships): attributes and whole text nodes are replaced as they appear.
   const words = {'More tabs': '更多标签页', 'chatbot conversation': '对话记录', 'Gradio footer navigation': '页脚',
     'File upload': '选择文件', 'logo': '标志', 'Stop Recording': '停止录制', 'Clear': '清空', 'Copy message': '复制',
-    'Fullscreen': '全屏', 'Exit fullscreen mode': '退出全屏', 'Download': '下载', 'Remove': '移除', 'Share': '分享'};
-  const attrs = ['aria-label', 'title', 'alt', 'placeholder'];
+    'Fullscreen': '全屏', 'Exit fullscreen mode': '退出全屏', 'Download': '下载', 'Remove': '移除', 'Share': '分享',
+    'Click to upload or drop files': '点击上传或把文件拖到这里', 'Drop File Here': '把文件拖到这里', 'Click to Upload': '点击上传',
+    '- or -': '或', 'Uploading...': '正在上传…', 'Loading...': '加载中…', 'Error': '错误', 'Close': '关闭',
+    'Lost connection due to leaving page. Rejoining queue...': '连接已断开，正在重新连接…'};
   const said = {"bot's message: ": '回答：', "user's message: ": '提问：'};
+  const attrs = ['aria-label', 'title', 'alt', 'placeholder'];
   const fix = (el) => { for (const a of attrs) {
     const v = el.getAttribute && el.getAttribute(a);
     if (!v) continue;
@@ -188,15 +193,26 @@ HEAD = r"""<script>
       if (v.startsWith(en)) el.setAttribute(a, zh + v.slice(en.length).replace(/<[^>]*>/g, '').replace(/[*\\]/g, ''));
     }
   } };
-  const sweep = (root) => { fix(root); root.querySelectorAll && root.querySelectorAll('[aria-label],[title],[alt],[placeholder]').forEach(fix); };
+  const fixText = (n) => { const t = n.nodeValue.trim(); if (words[t]) n.nodeValue = n.nodeValue.replace(t, words[t]); };
+  const sweep = (root) => {
+    if (root.nodeType === 3) { fixText(root); return; }
+    if (root.nodeType !== 1) return;
+    fix(root);
+    root.querySelectorAll('[aria-label],[title],[alt],[placeholder]').forEach(fix);
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n; while ((n = w.nextNode())) fixText(n);
+  };
   new MutationObserver((ms) => { for (const m of ms) {
-    if (m.type === 'attributes') fix(m.target); else m.addedNodes.forEach((n) => { if (n.nodeType === 1) sweep(n); });
-  } }).observe(document.documentElement, {subtree: true, childList: true, attributes: true, attributeFilter: attrs});
+    if (m.type === 'attributes') fix(m.target);
+    else if (m.type === 'characterData') fixText(m.target);
+    else m.addedNodes.forEach(sweep);
+  } }).observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: attrs});
   document.addEventListener('DOMContentLoaded', () => sweep(document.body));
   document.addEventListener('click', (e) => { const r = e.target.closest && e.target.closest('.cite-ref'); window.__qaCite = r ? (r.textContent.match(/\d+/) || [null])[0] : null; }, true);
 })();
 </script>"""
-# Gradio's own words on the page (buttons, upload area), in Chinese whatever the browser's language.
+# Gradio's own words on the page, in Chinese for a browser set to Chinese or English: keys it does
+# not translate itself (a browser set to Chinese gets its own zh-CN words for the rest).
 PAGE_WORDS = {
     "chatbot": {"copy_message": "复制", "copied_message": "已复制", "clear": "清空对话", "retry": "重试", "undo": "撤销",
                 "edit": "编辑", "submit": "提交", "cancel": "取消", "like": "有用", "dislike": "没用", "complete": "完成"},

@@ -311,7 +311,7 @@ def test_no_english_on_the_page(browser):
     """Labels, buttons, aria labels, tooltips and the footer read in Chinese on every tab (the documents may quote Latin)."""
     driver, _ = browser
     found = {}
-    for tab in ("ask", "commitments", "check", "source"):
+    for tab in ("ask", "commitments", "check", "source", "docs"):
         open_tab(driver, tab)
         time.sleep(0.3)
         found[tab] = driver.execute_script(ENGLISH_JS)
