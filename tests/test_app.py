@@ -209,12 +209,30 @@ def ask(driver, question: str) -> str:
     return bot_messages(driver)[-1]
 
 
+def open_accordion(driver, box: str, inner: str):
+    """Open an accordion (its header is a button) until `inner` inside it shows; return that element."""
+    from selenium.common.exceptions import TimeoutException
+
+    for _ in range(3):
+        shown = [e for e in css(driver, inner) if e.is_displayed()]
+        if shown:
+            return shown[0]
+        header = css(driver, f"{box} button.label-wrap, {box} .label-wrap, {box} button")[0]
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", header)
+        header.click()
+        try:
+            return wait(driver, lambda d: next((e for e in css(d, inner) if e.is_displayed()), None), timeout=5, what=inner)
+        except TimeoutException:
+            continue
+    raise AssertionError(f"{inner} did not show in {box}")
+
+
 def test_page_loads_offline_in_chinese(browser, seed_index):
     driver, _ = browser
     header = text_of(driver, "#header")
     assert "政策条款问答" in header and "检索方式：关键词 + 语料向量" in header
     assert "TF-IDF" not in header and "BAAI" not in header  # model details are in 关于, not the header
-    css(driver, "#about button, #about .label-wrap")[0].click()
+    open_accordion(driver, "#about", "#about-body .about")
     wait(driver, lambda d: seed_index.embedder_description in text_of(d, "#about"), what="the 关于 panel")
     for doc in seed_index.corpus.docs:
         assert doc.title in text_of(driver, "#about")
@@ -781,8 +799,7 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
 
     # Removing it: only files added here can be removed.
     open_tab(driver, "docs")
-    css(driver, "#d-remove-box button, #d-remove-box .label-wrap")[0].click()
-    box = css(driver, "#d-remove-name input")[0]
+    box = open_accordion(driver, "#d-remove-box", "#d-remove-name input")
     box.click()
     wait(driver, lambda d: [o for o in css(d, "ul[role=listbox] li") if "口袋公园通知.txt" in o.text], what="the added file offered for removal")
     options = [o.text for o in css(driver, "ul[role=listbox] li")]
