@@ -178,8 +178,14 @@ class Raw:
     heading: str = ""
 
 
-def read_raw(path: Path) -> Raw:
+def read_raw(path: Path) -> tuple[str, tuple[int, ...]]:
     """The raw text of a file and, for PDFs, the raw offsets where pages start."""
+    r = read_source(path)
+    return r.text, r.page_starts
+
+
+def read_source(path: Path) -> Raw:
+    """A file as read: its raw text (OCR for scanned PDF pages), page starts, OCRed pages, heading."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _read_pdf(path)
@@ -445,7 +451,7 @@ def repo_root() -> Path:
 
 def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
     """Load and normalize one file. Raises ValueError (Chinese reason) when it cannot be used."""
-    read = read_raw(path)
+    read = read_source(path)
     raw = read.text
     if not raw.strip():
         raise ValueError("文件为空")
