@@ -622,18 +622,18 @@ def documents_html(live: Page, folder: Path | None, pending: tuple[str, ...] = (
         clauses[c.doc_id] = clauses.get(c.doc_id, 0) + 1
         figures[c.doc_id] = figures.get(c.doc_id, 0) + len(c.facts)
     added = added_in_app(folder) if folder else set()
-    cols = ["标题", "发文单位", "日期", "今年", "条款", "数字", "文件", "状态"]
+    cols = ["标题", "发文单位", "地区", "日期", "今年", "条款", "数字", "文件", "状态"]
     rows = []
     for d in corpus.docs:
         name = Path(d.source).name
         state = "已收录" + ("（在网页中添加）" if name in added else "") + ("，含扫描页" if d.ocr_pages else "")
-        cells = [d.title, d.issuer or "—", d.date or "—", f"{d.this_year}年" if d.this_year else "—",
+        cells = [d.title, d.issuer or "—", getattr(d, "region", "") or "—", d.date or "—", f"{d.this_year}年" if d.this_year else "—",
                  str(clauses.get(d.id, 0)), str(figures.get(d.id, 0)), name, state]
         rows.append(cells)
     for sk in corpus.skipped:
-        rows.append(["—", "—", "—", "—", "0", "0", sk.path, f"未收录：{sk.reason}"])
+        rows.append(["—", "—", "—", "—", "—", "0", "0", sk.path, f"未收录：{sk.reason}"])
     for name in pending:
-        rows.append(["—", "—", "—", "—", "—", "—", name, "正在收录…"])
+        rows.append(["—", "—", "—", "—", "—", "—", "—", name, "正在收录…"])
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f'<td data-label="{c}">{esc(v)}</td>' for c, v in zip(cols, r)) + "</tr>" for r in rows)
     where = f"<p>文档目录：{esc(str(folder))}。在这里添加的文件会存入该目录，并在 catalog.toml 末尾追加一条目录信息；命令行 qa 使用同一目录。</p>" if folder else ""
@@ -866,14 +866,14 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
         note = '<div class="ok-msg">已读取文件。请核对下面的标题、日期和“今年”（文件中的“今年”指哪一年），再点“加入文档库”。</div>'
         return d.title, d.issuer, d.date, d.this_year, d.kind, note
 
-    def add_upload(path, title, issuer, date, this_year, kind, seen):
+    def add_upload(path, title, issuer, region, date, this_year, kind, seen):
         if folder is None:
             return status_html("没有可写入的文档目录（请用 --seeds 指定）"), gr.skip(), gr.skip(), gr.skip(), seen
         if not path:
             return status_html("请先选择要上传的文件"), gr.skip(), gr.skip(), gr.skip(), seen
         try:
             year_value = int(this_year) if this_year not in (None, "") else None
-            added = add_document(folder, Path(path), Draft(title or "", issuer or "", date or "", year_value, kind or "other"))
+            added = add_document(folder, Path(path), Draft(title or "", issuer or "", date or "", year_value, kind or "other", region or ""))
         except (QAError, ValueError) as e:
             return status_html(str(e).split("\n")[0]), gr.skip(), gr.skip(), gr.skip(), seen
         rebuild.start()
@@ -965,6 +965,7 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
                 with gr.Row():
                     f_title = gr.Textbox(label="标题", elem_id="d-title", scale=3)
                     f_issuer = gr.Textbox(label="发文单位", elem_id="d-issuer", scale=2)
+                    f_region = gr.Textbox(label="地区（可不填，如 呼和浩特市）", elem_id="d-region", scale=1)
                 with gr.Row():
                     f_date = gr.Textbox(label="日期（如 2024-01-15）", elem_id="d-date")
                     f_year = gr.Number(label="“今年”指哪一年", precision=0, elem_id="d-year")
@@ -1003,7 +1004,7 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
 
         upload.upload(read_upload, upload, [f_title, f_issuer, f_date, f_year, f_kind, docs_status], api_visibility="private")
         add_btn.click(
-            add_upload, [upload, f_title, f_issuer, f_date, f_year, f_kind, seen], [docs_status, docs_list, upload, timer, seen],
+            add_upload, [upload, f_title, f_issuer, f_region, f_date, f_year, f_kind, seen], [docs_status, docs_list, upload, timer, seen],
             api_visibility="private",
         )
         rm_btn.click(remove_added, [rm_name, seen], [docs_status, docs_list, timer, seen], api_visibility="private")

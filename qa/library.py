@@ -48,6 +48,7 @@ class Draft:
     date: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
     this_year: int | None = None
     kind: str = "other"
+    region: str = ""  # the jurisdiction it speaks for (呼和浩特市, 全国); empty: read from the issuer when loading
 
 
 def check_upload(path: Path, name: str | None = None, max_bytes: int = MAX_BYTES) -> None:
@@ -112,7 +113,12 @@ def validate(draft: Draft) -> Draft:
         raise InputError(f"“今年”应是一个年份，例如 2024，现在是 {this_year}")
     if draft.kind not in KINDS:
         raise InputError(f"文件类型应是 {'、'.join(KINDS)} 之一")
-    return replace(draft, title=title, issuer=(draft.issuer or "").strip(), date=date, this_year=int(this_year) if this_year else None)
+    region = (draft.region or "").strip()
+    if len(region) > 40:
+        raise InputError("地区名称太长（超过 40 个字符）")
+    return replace(
+        draft, title=title, issuer=(draft.issuer or "").strip(), date=date, this_year=int(this_year) if this_year else None, region=region
+    )
 
 
 def free_name(folder: Path, name: str) -> str:
@@ -162,7 +168,7 @@ def add_document(seeds: Path, upload: Path, draft: Draft, name: str | None = Non
         except OSError:
             with open(target, "xb") as out, open(staged, "rb") as src:
                 shutil.copyfileobj(src, out)
-    _append_entry(seeds, target.name, entry)
+    _append_entry(seeds, target.name, entry, region=draft.region)
     return target
 
 
@@ -170,7 +176,7 @@ def _toml(value) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
 
 
-def _append_entry(seeds: Path, name: str, entry: CatalogEntry) -> None:
+def _append_entry(seeds: Path, name: str, entry: CatalogEntry, region: str = "") -> None:
     """Append a marked catalog block for `name` to catalog.toml (created when missing); other lines stay as they are."""
     lines = [f"{_BEGIN}{name}（{time.strftime('%Y-%m-%d %H:%M')}）", f"[{_toml(name)}]", f"id = {_toml(entry.id)}",
              f"title = {_toml(entry.title)}"]
@@ -179,6 +185,8 @@ def _append_entry(seeds: Path, name: str, entry: CatalogEntry) -> None:
             lines.append(f"{key} = {_toml(getattr(entry, key))}")
     if entry.this_year:
         lines.append(f"this_year = {entry.this_year}")
+    if region:
+        lines.append(f"region = {_toml(region)}")
     lines += [f"kind = {_toml(entry.kind)}", 'added_by = "app"', f"{_END}{name}"]
     path = seeds / "catalog.toml"
     before = path.read_text(encoding="utf-8") if path.exists() else ""

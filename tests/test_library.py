@@ -111,3 +111,13 @@ def test_title_with_quotes_round_trips_through_the_catalog(mini_folder, tmp_path
     shutil.copyfile(mini_folder / "mini.txt", upload)
     add_document(mini_folder, upload, Draft(title='关于"温暖工程"的\\通知', this_year=2024))
     assert read_catalog(mini_folder)["q.md"].title == '关于"温暖工程"的\\通知'
+
+
+def test_region_is_written_when_given(mini_folder, tmp_path):
+    import tomllib
+
+    upload = tmp_path / "n.txt"
+    upload.write_text(NOTICE, encoding="utf-8")
+    add_document(mini_folder, upload, Draft(title="通知", region="呼和浩特市"))
+    data = tomllib.loads((mini_folder / "catalog.toml").read_text(encoding="utf-8"))
+    assert data["n.txt"]["region"] == "呼和浩特市" and data["n.txt"]["added_by"] == "app"
