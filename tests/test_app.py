@@ -201,11 +201,11 @@ def type_question(driver, text: str, submit: bool = True, box: str = "#question 
         box.send_keys(Keys.ENTER)
 
 
-def ask(driver, question: str) -> str:
+def ask(driver, question: str, timeout: float = 20) -> str:
     """Ask in the chat and return the new answer's text."""
     before = len(bot_messages(driver))
     type_question(driver, question)
-    wait(driver, lambda d: len(bot_messages(d)) > before, what=f"answer to {question}")
+    wait(driver, lambda d: len(bot_messages(d)) > before, timeout=timeout, what=f"answer to {question}")
     return bot_messages(driver)[-1]
 
 
@@ -718,7 +718,7 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
     bad = tmp_path / "表格.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really")
     css(driver, "#upload input[type=file]")[0].send_keys(str(bad))
-    wait(driver, lambda d: "不支持的文件类型 .xlsx" in text_of(d, "#docs-status"), what="the message for an unsupported file")
+    wait(driver, lambda d: "不支持的文件类型 .xlsx" in text_of(d, "#docs-status"), timeout=60, what="the message for an unsupported file")
     assert not driver.execute_script(ENGLISH_JS)
     css(driver, "#d-add")[0].click()
     time.sleep(1)
@@ -732,17 +732,17 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
     upload.write_text(PARK_NOTICE, encoding="utf-8")
     css(driver, "#upload input[type=file]")[0].send_keys(str(upload))
     title = lambda d: css(d, "#d-title textarea, #d-title input")[0].get_attribute("value")
-    wait(driver, lambda d: title(d) == "关于加快建设口袋公园的通知", timeout=30, what="the title read from the file")
+    wait(driver, lambda d: title(d) == "关于加快建设口袋公园的通知", timeout=90, what="the title read from the file")
     assert css(driver, "#d-date textarea, #d-date input")[0].get_attribute("value") == "2024-02-20"
     assert css(driver, "#d-year input")[0].get_attribute("value") == "2024"
     shot(driver, "16_upload_form")
 
     t0 = time.monotonic()
     css(driver, "#d-add")[0].click()
-    wait(driver, lambda d: "正在重建索引" in text_of(d, "#docs-status") or "索引已更新" in text_of(d, "#docs-status"), what="the rebuild notice")
+    wait(driver, lambda d: "正在重建索引" in text_of(d, "#docs-status") or "索引已更新" in text_of(d, "#docs-status"), timeout=60, what="the rebuild notice")
     wait(driver, lambda d: "索引已更新" in text_of(d, "#docs-status"), timeout=180, what="the rebuilt index")
     open_tab(driver, "ask")
-    answer = ask(driver, "2024年新建口袋公园多少个")
+    answer = ask(driver, "2024年新建口袋公园多少个", timeout=60)
     seconds = time.monotonic() - t0
     print(f"\nupload to answered: {seconds:.1f} s")
     assert "37个" in answer
@@ -775,7 +775,7 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
     d.add_paragraph("2024年新建社区食堂15个。")
     d.save(tmp_path / "draft-v3.docx")
     css(driver, "#upload input[type=file]")[0].send_keys(str(tmp_path / "draft-v3.docx"))
-    wait(driver, lambda d: title(d) == "关于推进社区食堂建设的实施意见", timeout=30, what="the .docx heading as its title")
+    wait(driver, lambda d: title(d) == "关于推进社区食堂建设的实施意见", timeout=90, what="the .docx heading as its title")
 
     # A scanned PDF (no text layer) is read with OCR and its citations say so.
     if Path(CJK_FONT).exists() and not __import__("qa.ocr", fromlist=["missing"]).missing():
@@ -785,15 +785,15 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
         scan = tmp_path / "扫描件.pdf"
         scanned_pdf(scan, ["关于建设城市书房的通知", "一、工作目标", "今年新建城市书房26个。", "呼和浩特市文化旅游局", "2024年3月25日"])
         css(driver, "#upload input[type=file]")[0].send_keys(str(scan))
-        wait(driver, lambda d: title(d) == "关于建设城市书房的通知", timeout=60, what="the title read from the scan")
+        wait(driver, lambda d: title(d) == "关于建设城市书房的通知", timeout=120, what="the title read from the scan")
         assert css(driver, "#d-year input")[0].get_attribute("value") == "2024"  # from the date the OCR read
         css(driver, "#d-add")[0].click()
         wait(driver, lambda d: "索引已更新" in text_of(d, "#docs-status"), timeout=180, what="the index with the scan")
         assert "含扫描页" in text_of(driver, "#docs-list")
         open_tab(driver, "ask")
-        answer = ask(driver, "2024年新建城市书房多少个")
+        answer = ask(driver, "2024年新建城市书房多少个", timeout=60)
         assert "26个" in answer
-        wait(driver, lambda d: "识别自扫描件" in text_of(d, "#cards"), what="the scan mark on the card")
+        wait(driver, lambda d: "识别自扫描件" in text_of(d, "#cards"), timeout=60, what="the scan mark on the card")
         assert text_of(driver, "#cards").startswith("出处")  # answered, not the nearest passages
         shot(driver, "18_scanned_pdf_answer")
 
@@ -801,7 +801,7 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
     open_tab(driver, "docs")
     box = open_accordion(driver, "#d-remove-box", "#d-remove-name input")
     box.click()
-    wait(driver, lambda d: [o for o in css(d, "ul[role=listbox] li") if "口袋公园通知.txt" in o.text], what="the added file offered for removal")
+    wait(driver, lambda d: [o for o in css(d, "ul[role=listbox] li") if "口袋公园通知.txt" in o.text], timeout=30, what="the added file offered for removal")
     options = [o.text for o in css(driver, "ul[role=listbox] li")]
     assert not any("hohhot" in o for o in options)  # the user's own files are not offered
     next(o for o in css(driver, "ul[role=listbox] li") if "口袋公园通知.txt" in o.text).click()
