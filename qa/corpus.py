@@ -49,7 +49,9 @@ class DocInfo:
     source: str
     sha256: str
     cataloged: bool
-    ocr_pages: tuple[int, ...] = ()
+    region: str = ""  # the jurisdiction its figures speak for (qa.jurisdiction)
+    level: str = ""
+    ocr_pages: tuple[int, ...] = ()  # PDF pages read from a scan (OCR)
 
     def __post_init__(self):  # docs.json gives a list
         object.__setattr__(self, "ocr_pages", tuple(self.ocr_pages))
@@ -115,7 +117,8 @@ class Corpus:
 
 def info(doc: Document) -> DocInfo:
     return DocInfo(
-        doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged, doc.ocr_pages
+        doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged, doc.region, doc.level,
+        doc.ocr_pages,
     )
 
 

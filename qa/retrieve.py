@@ -1,33 +1,34 @@
 """Retrieval: fused keyword + dense ranking of clauses, aware of the question's time frame.
 
-Fusion is a weighted sum of the two scores, each scaled to its best candidate (weights
-chosen on eval/dev.jsonl; `qa eval` reports the effect). Time works as a prior, never a
-filter: a clause whose year and kind (plan/review) match what the question asks for gains,
-one that contradicts it loses, and one with no year is left alone.
+Fusion is a weighted sum of the two scores, each scaled to its best candidate (weights in
+RetrievalConfig; `qa eval` records them). Time works as a prior, never a filter: a clause
+whose year and kind (plan/review) match what the question asks for gains, one that
+contradicts it loses, and one with no year is left alone. A question's relative years are
+resolved for each clause in its own jurisdiction's frame (qa.query), so adding another
+government's documents never moves what 今年 means for the first.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .index import Index
+from .query import QueryAnalysis, analyze
 from .segment import Clause
 from .timescope import PLAN, REVIEW
 
-_PLAN_WORDS = re.compile(r"目标|计划|打算|预期|预计|安排|部署|将要|要求|力争|争取|准备|再添|新举措|举措|措施|怎么做|任务|今年要|明年")
-_REVIEW_WORDS = re.compile(r"完成了|实现了|取得|成效|成绩|去年|过去一年|上一年|上年|已经|达到了|做了|回顾|增长了|多少了|结果|实际")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|$|\D)")
-
 
 @dataclass(frozen=True)
-class QueryFrame:
-    """What a question says about time: the years it names and whether it asks for plans or results."""
+class RetrievalConfig:
+    """Fusion weights and priors (chosen on eval/dev.jsonl; recorded with every `qa eval` result)."""
 
-    years: tuple[int, ...]
-    kind: str | None  # plan | review | None
+    dense_weight: float = 0.5
+    year_weight: float = 0.35  # a clause of an asked year gains this much, one of another year loses it
+    kind_weight: float = 0.2  # the same for plan (target) against review (result)
+    document_weight: float = 0.3  # a clause of the document the question names gains this much
+    candidates: int = 200
 
 
 @dataclass(frozen=True)
@@ -39,50 +40,40 @@ class Hit:
     time: float
 
 
-def query_frame(question: str, present: int | None) -> QueryFrame:
-    """Years and intent of a question; 今年/明年/去年 resolve against the corpus' plan year."""
-    years = [int(y) for y in _YEAR.findall(question)]
-    if present is not None:
-        if "今年" in question or "本年" in question:
-            years.append(present)
-        if "明年" in question:
-            years.append(present + 1)
-        if "去年" in question or "过去一年" in question or "上年" in question:
-            years.append(present - 1)
-    plan, review = bool(_PLAN_WORDS.search(question)), bool(_REVIEW_WORDS.search(question))
-    kind = PLAN if plan and not review else REVIEW if review and not plan else None
-    if kind is None and years and present is not None:
-        kind = PLAN if max(years) >= present else REVIEW
-    return QueryFrame(tuple(dict.fromkeys(years)), kind)
-
-
 class Retriever:
     """search(question, k) -> list[Hit] over an Index."""
 
-    def __init__(self, index: Index, dense_weight: float = 0.5, year_weight: float = 0.35, kind_weight: float = 0.2, candidates: int = 200):
+    def __init__(self, index: Index, config: RetrievalConfig | None = None):
         self.index = index
-        self.dense_weight = dense_weight
-        self.year_weight = year_weight
-        self.kind_weight = kind_weight
-        self.candidates = candidates
+        self.config = config = config or RetrievalConfig()
+        self.dense_weight = config.dense_weight
+        self.candidates = config.candidates
+        self.corpus = index.corpus
         self.clauses = index.corpus.clauses
-        years = [d.this_year for d in index.corpus.docs if d.this_year]
-        # The corpus' "now": the latest year its documents plan for as their 今年.
-        self.present = max(years) if years else None
+        regions = sorted({d.region for d in self.corpus.docs})
+        self._region_names = regions
+        region_no = {r: i for i, r in enumerate(regions)}
+        self._regions = np.array([region_no[self.corpus.by_doc[c.doc_id].region] for c in self.clauses], dtype=np.int32)
+        docs = {d.id: i for i, d in enumerate(self.corpus.docs)}
+        self._docs = np.array([docs[c.doc_id] for c in self.clauses], dtype=np.int32)
         self._years = np.array([c.year if c.year is not None else -1 for c in self.clauses], dtype=np.int32)
         self._kinds = np.array([{PLAN: 1, REVIEW: -1}.get(c.scope, 0) for c in self.clauses], dtype=np.int8)
 
-    def frame(self, question: str) -> QueryFrame:
-        return query_frame(question, self.present)
+    def analyze(self, question: str) -> QueryAnalysis:
+        tok = self.index.tokenizer
+        return analyze(question, self.corpus, tok.synonyms, getattr(tok, "places", frozenset()))
 
     def lexical_scores(self, question: str) -> np.ndarray:
         return self.index.lexical.scores(self.index.tokenizer.query_tokens(question))
 
-    def search(self, question: str, k: int = 10, frame: QueryFrame | None = None) -> list[Hit]:
+    def search(self, question: str, k: int = 10, analysis: QueryAnalysis | None = None) -> list[Hit]:
         n = len(self.clauses)
         if n == 0:
             return []
-        frame = frame or self.frame(question)
+        analysis = analysis or self.analyze(question)
+        # The words that name a document ("十九大报告说…") find its title line, not the answer: the
+        # document is a prior (document_weight), the rest of the question is what is searched.
+        question = analysis.content or question
         lex = self.lexical_scores(question)
         m = min(self.candidates, n)
         cand = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)
@@ -101,7 +92,7 @@ class Retriever:
             dense_pool[missing] = self.index.vectors.reconstruct(pool[missing]) @ qvec[0]
         d_max = float(dense_pool.max()) if len(pool) else 0.0
         dense_n = np.clip(dense_pool / d_max, 0, None) if d_max > 0 else np.zeros_like(dense_pool)
-        time = self._time_prior(pool, frame)
+        time = self._time_prior(pool, analysis)
         score = lex_n + self.dense_weight * dense_n + time
         order = np.argsort(-score, kind="stable")[:k]
         return [
@@ -109,15 +100,27 @@ class Retriever:
             for j in order
         ]
 
-    def _time_prior(self, pool: np.ndarray, frame: QueryFrame) -> np.ndarray:
+    def _time_prior(self, pool: np.ndarray, analysis: QueryAnalysis) -> np.ndarray:
+        """Year, kind and named-document priors; relative years resolve per jurisdiction."""
+        cfg = self.config
         prior = np.zeros(len(pool), dtype=np.float32)
-        if frame.years:
-            y = self._years[pool]
-            known = y >= 0
-            match = np.isin(y, frame.years)
-            prior += np.where(known & match, self.year_weight, 0.0) - np.where(known & ~match, self.year_weight, 0.0)
-        if frame.kind:
-            want = 1 if frame.kind == PLAN else -1
-            kinds = self._kinds[pool]
-            prior += np.where(kinds == want, self.kind_weight, 0.0) - np.where(kinds == -want, self.kind_weight, 0.0)
+        regions = self._regions[pool]
+        y = self._years[pool]
+        kinds = self._kinds[pool]
+        for r, region in enumerate(self._region_names):
+            here = regions == r
+            if not here.any():
+                continue
+            years = analysis.years_for(region)
+            if years:
+                known = here & (y >= 0)
+                match = np.isin(y, years)
+                prior += np.where(known & match, cfg.year_weight, 0.0) - np.where(known & ~match, cfg.year_weight, 0.0)
+            kind = analysis.want_kind(region)
+            if kind:
+                want = 1 if kind == "target" else -1
+                prior += np.where(here & (kinds == want), cfg.kind_weight, 0.0) - np.where(here & (kinds == -want), cfg.kind_weight, 0.0)
+        if analysis.document is not None:
+            doc = next(i for i, d in enumerate(self.corpus.docs) if d.id == analysis.document.id)
+            prior += np.where(self._docs[pool] == doc, cfg.document_weight, 0.0)
         return prior

@@ -528,7 +528,7 @@ def test_bad_input_gets_clear_messages_and_the_page_keeps_working(browser):
 
     type_question(driver, "")
     send = css(driver, "#send")[0]
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)  # longer answers above may push it off screen
     send.click()
     wait(driver, lambda d: "为空" in text_of(d, "#ask-status"), what="message for an empty question")
 
