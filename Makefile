@@ -40,7 +40,7 @@ index: $(STAMP)
 	$(BIN)/qa index
 
 clean:
-	rm -rf index test-artifacts
+	rm -rf index .index.* test-artifacts
 
 # The user guide's pictures are the browser tests' screenshots (run `make test` first).
 GUIDE_IMAGES = 02_answer_with_citations 04_source_at_citation 06_commitments 07b_several_claims 10_older_answer_cards \

@@ -22,7 +22,6 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import argparse
 import atexit
-import csv
 import hashlib
 import html
 import re
@@ -35,22 +34,17 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa import Answerer, QAError, Settings, open_index
+from qa import Answerer, QAError, Settings
 from qa.audit import CONTRADICTION, Auditor, area_of, commitments, conflicts
 from qa.cli import render_answer
 from qa.dense import CorpusEmbedder
 from qa.dialogue import needs_previous, resolve
+from qa.export import write_csv as write_csv_rows
 from qa.index import Index
-from qa.library import (
-    KINDS,
-    MAX_BYTES,
-    Draft,
-    add_document,
-    added_in_app,
-    guess,
-    remove_document,
-)
+from qa.library import KINDS, MAX_BYTES, Draft, add_document, added_in_app, guess, remove_document
+from qa.live import REBUILDING, LiveIndex
 from qa.text import Document, load_folder, repo_root
+from qa.webguard import RequestGuard, allowed_hosts
 
 EXAMPLES = ["2024年新增停车位目标", "今年打算再添多少个车位？", "2023年新增停车位多少", "供热方面有什么新举措？", "2024年地区生产总值增长目标"]
 CLAIM_EXAMPLES = ["2024年新增停车位4.4万个", "2024年新建充电桩1万个", "2023年完成老旧小区改造309个"]
@@ -607,16 +601,14 @@ def write_csv(items, folder: Path, year) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", dir=path.parent, delete=False) as f:
-            w = csv.writer(f)
-            w.writerow(CSV_COLUMNS)
-            w.writerows(rows)
+            write_csv_rows(f, CSV_COLUMNS, rows)  # the CLI's writer: formula-like cells made text
         os.replace(f.name, path)  # whole or not at all, even with two sessions writing the same list
     return str(path)
 
 
-def documents_html(live: Page, folder: Path | None, pending: tuple[str, ...] = ()) -> str:
+def documents_html(pg: Page, folder: Path | None, pending: tuple[str, ...] = ()) -> str:
     """The 文档 tab's list: every document with its catalog fields and counts, and the files not indexed, with why."""
-    corpus = live.index.corpus
+    corpus = pg.index.corpus
     clauses: dict[str, int] = {}
     figures: dict[str, int] = {}
     for c in corpus.clauses:
@@ -679,73 +671,47 @@ class Page:
         self.doc_choices = [(d.title, d.id) for d in index.corpus.docs]
 
 
-class Current:
-    """The Page in use; a rebuilt index replaces it whole, so a request sees one version throughout."""
-
-    def __init__(self, live: Page):
-        self.now = live
-        self.generation = 0
-
-    def switch(self, live: Page) -> None:
-        self.now, self.generation = live, self.generation + 1
-
-
-class Rebuild:
-    """Rebuilds the index from the seeds folder in a background thread and switches `current` to it.
-
-    Answers go on from the index in use meanwhile. A request that arrives during a rebuild runs
-    once more after it, so the last change is always indexed.
-    """
-
-    NOTICE = "文件已更新，正在重建索引…"
-
-    def __init__(self, current: Current, folder: Path | None):
-        self.current, self.folder = current, folder
-        self.running = self.again = False
-        self.error = ""
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        with self.lock:
-            if self.running:
-                self.again = True
-                return
-            self.running, self.error = True, ""
-        threading.Thread(target=self._run, name="index-rebuild", daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                old = self.current.now.index
-                settings = Settings(**{k: v for k, v in old.manifest.get("settings", {}).items() if k in Settings.__dataclass_fields__})
-                index = open_index(old.folder, self.folder, settings, log=lambda msg: print(msg, file=sys.stderr))
-                self.current.switch(Page(index, source_documents(index, self.folder)))
-            except (QAError, OSError, ValueError) as e:
-                self.error = f"重建索引失败：{e}"
-            with self.lock:
-                if not self.again:
-                    self.running = False
-                    return
-                self.again = False
-
-
 EMPTY_CARDS = '<div class="cards-head">出处</div><p>提问后，这里显示答案引用的条款；点击对话中的任一答案或其中的 [n]，可查看那个答案的出处。</p>'
 
 
-def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Document] | None = None) -> gr.Blocks:
-    """The page over an index: 问答, 承诺清单, 核查, 原文; plus the /ask and /check API endpoints."""
-    current = Current(Page(index, documents if documents is not None else source_documents(index, seeds)))
-    folder = seeds_folder(index, seeds)
-    live = current.now  # what the page is first drawn from
+def build_app(
+    index: Index | LiveIndex, seeds: Path | None = None, documents: dict[str, Document] | None = None,
+    max_upload_mb: float = MAX_BYTES / 2**20,
+) -> gr.Blocks:
+    """The page over an index: 问答, 承诺清单, 核查, 原文, 文档; plus the /ask and /check API endpoints.
+
+    Given a LiveIndex, every handler works on the index in use (`live.current()`) and the Page made
+    from it (`live.derived`, once per index version), and shows citations only after `live`
+    re-checked them against the files.
+    """
+    live = index if isinstance(index, LiveIndex) else LiveIndex(index=index, seeds=seeds)
+    index = live.current()
+    folder = seeds_folder(index, seeds) or live.seeds
+    first_page = Page(index, documents if documents is not None else source_documents(index, seeds))
+
+    def page_now() -> Page:
+        """The Page of the index in use (after a look at the seeds folder, every few seconds at most)."""
+        live.current()
+        if live.generation == 0:
+            return first_page
+        return live.derived("page", lambda i: Page(i, source_documents(i, folder)))
+
+    def notice_html() -> str:
+        return status_html(live.status().notice)
+
+    pg = first_page  # what the page is first drawn from
+    upload_limit = int(max_upload_mb * 2**20)
     # One question at a time through the QA core: answers take milliseconds, and the retriever's
     # lazily built caches (cached_property, the tokenizer) are not documented as thread-safe.
     lock = threading.Lock()
     csv_dir = Path(tempfile.mkdtemp(prefix="qa-app-csv-"))
     atexit.register(shutil.rmtree, csv_dir, ignore_errors=True)
 
-    def answer(question: str, live: Page | None = None):
+    def answer(question: str, pg: Page | None = None):
+        pg = pg or page_now()
         with lock:
-            return (live or current.now).answerer.answer(question)
+            a = pg.answerer.answer(question)
+        return live.verified(a)  # a citation the files no longer bear out is not shown
 
     def history_of(conv) -> list[dict]:
         out = []
@@ -774,18 +740,18 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
         if not previous and needs_previous(text):
             return refuse(f"“{text}”像是在追问上一个问题，但现在没有可以接着问的问题。请把问题说完整，例如：2023年新增停车位多少")
         resolved = resolve(text, previous)
-        live = current.now
+        pg = page_now()
         try:
-            a = answer(resolved, live)
+            a = answer(resolved, pg)
         except QAError as e:
             return refuse(str(e))
         n = len(turns) + 1
-        plain = live.views.answer_text(a, text, resolved)
-        turns.append({"q": text, "md": live.views.answer_markdown(a, text, resolved), "cards": live.views.answer_cards(a, n, plain)})
+        plain = pg.views.answer_text(a, text, resolved)
+        turns.append({"q": text, "md": pg.views.answer_markdown(a, text, resolved), "cards": pg.views.answer_cards(a, n, plain)})
         turns = turns[-MAX_TURNS:]
         conv.update(turns=turns, previous=resolved)
         session.update(last=(text, now), times=recent + [now])
-        return history_of(conv), turns[-1]["cards"], "", "", session, conv
+        return history_of(conv), turns[-1]["cards"], "", notice_html(), session, conv
 
     def show_turn(conv, evt: gr.SelectData):
         """A click on a message (or its [n]): that answer's cards."""
@@ -812,31 +778,33 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             claims = [""]  # the checker's own message for an empty claim
         if len(claims) > MAX_CLAIMS:
             return status_html(f"一次最多核查 {MAX_CLAIMS} 条说法（每行一条），现在有 {len(claims)} 条"), gr.skip()
-        out, live = [], current.now
+        out, pg = [], page_now()
         try:
             with lock:
                 for claim in claims:
-                    v = live.auditor.check(claim)
-                    nearest = live.auditor.nearest(claim) if not v.evidence else ()
-                    out.append(f'<div class="verdict-item">{live.views.verdict_html(v, nearest)}</div>')
+                    v = live.verified_verdict(pg.auditor.check(claim))
+                    if v is None:  # its evidence changed in the files
+                        return status_html(live.status().notice or "文件已更新，请稍后再核查"), ""
+                    nearest = tuple(c for c in pg.auditor.nearest(claim) if live.holds(c)) if not v.evidence else ()
+                    out.append(f'<div class="verdict-item">{pg.views.verdict_html(v, nearest)}</div>')
         except QAError as e:
             return status_html(str(e)), ""
         head = f'<p class="cards-head">共 {len(claims)} 条说法，逐条核查：</p>' if len(claims) > 1 else ""
-        return "", f'<div class="verdict-list">{head}{"".join(out)}</div>'
+        return notice_html(), f'<div class="verdict-list">{head}{"".join(out)}</div>'
 
     def open_source(evt: gr.EventData):
         """A card's "在原文中查看" or a 承诺清单 row: the 原文 tab, at the clause, highlighted."""
-        live = current.now
-        clause = live.index.corpus.by_id.get(getattr(evt, "clause", None) or "")
+        pg = page_now()
+        clause = pg.index.corpus.by_id.get(getattr(evt, "clause", None) or "")
         if clause is None:
             return gr.skip(), gr.skip(), gr.skip()
-        return gr.Tabs(selected="source"), gr.Dropdown(value=clause.doc_id), live.views.document_html(clause.doc_id, clause.id)
+        return gr.Tabs(selected="source"), gr.Dropdown(value=clause.doc_id), pg.views.document_html(clause.doc_id, clause.id)
 
     def show_commitments(year, area, doc, keyword):
-        live = current.now
-        rows = filter_commitments(live.items, year, area, doc, keyword)
+        pg = page_now()
+        rows = [m for m in filter_commitments(pg.items, year, area, doc, keyword) if live.holds(m)]
         count = f"共 {len(rows)} 项" + ("" if rows else "：没有符合条件的目标，请放宽筛选条件")
-        return commitments_html(rows, live.views, live.marks), write_csv(rows, csv_dir, year), count
+        return commitments_html(rows, pg.views, pg.marks), write_csv(rows, csv_dir, year), count
 
     def api_ask(question: str) -> dict:
         """Answer one question; the object `qa ask --json` prints, plus the embedder used."""
@@ -844,24 +812,27 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             a = answer(question)
         except QAError as e:
             raise gr.Error(str(e)) from e
-        return {**a.to_dict(), "embedder": a.embedder}
+        notice = live.status().notice
+        return {**a.to_dict(), "embedder": a.embedder, **({"notice": notice} if notice else {})}
 
     def api_check(claim: str) -> dict:
         """Check one claim against the documents: verdict, reason and evidence."""
         try:
+            pg = page_now()
             with lock:
-                return current.now.auditor.check(claim).to_dict()
+                v = live.verified_verdict(pg.auditor.check(claim))
         except QAError as e:
             raise gr.Error(str(e)) from e
-
-    rebuild = Rebuild(current, folder)
+        if v is None:
+            raise gr.Error(live.status().notice or "文件已更新，请稍后再核查")
+        return v.to_dict()
 
     def read_upload(path):
         """An uploaded file: its catalog fields guessed from the text, for the person to confirm."""
         if not path:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
         try:
-            d = guess(Path(path))
+            d = guess(Path(path), max_bytes=upload_limit)
         except QAError as e:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), status_html(str(e))
         note = '<div class="ok-msg">已读取文件。请核对下面的标题、日期和“今年”（文件中的“今年”指哪一年），再点“加入文档库”。</div>'
@@ -874,13 +845,15 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             return status_html("请先选择要上传的文件"), gr.skip(), gr.skip(), gr.skip(), seen
         try:
             year_value = int(this_year) if this_year not in (None, "") else None
-            added = add_document(folder, Path(path), Draft(title or "", issuer or "", date or "", year_value, kind or "other", region or ""))
+            added = add_document(folder, Path(path), Draft(title or "", issuer or "", date or "", year_value, kind or "other", region or ""),
+                                 max_bytes=upload_limit)
         except (QAError, ValueError) as e:
             return status_html(str(e).split("\n")[0]), gr.skip(), gr.skip(), gr.skip(), seen
-        rebuild.start()
-        note = f'<div class="rebuild-msg">已加入《{esc(title.strip())}》（{esc(added.name)}）。{Rebuild.NOTICE}提问不受影响，完成后自动切换。</div>'
-        pending = documents_html(current.now, folder, (added.name,))
-        return note, pending, None, gr.Timer(active=True), current.generation
+        seen = live.generation
+        live.refresh()  # look at the folder now: the rebuild starts in the background
+        note = f'<div class="rebuild-msg">已加入《{esc(title.strip())}》（{esc(added.name)}）。{REBUILDING}提问不受影响，完成后自动切换。</div>'
+        pending = documents_html(page_now(), folder, (added.name,))
+        return note, pending, None, gr.Timer(active=True), seen
 
     def remove_added(name, seen):
         if folder is None or not name:
@@ -889,33 +862,37 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             remove_document(folder, name)
         except QAError as e:
             return status_html(str(e)), gr.skip(), gr.skip(), seen
-        rebuild.start()
-        return f'<div class="rebuild-msg">已移除 {esc(name)}。{Rebuild.NOTICE}</div>', gr.skip(), gr.Timer(active=True), current.generation
+        seen = live.generation
+        live.refresh()
+        return f'<div class="rebuild-msg">已移除 {esc(name)}。{REBUILDING}</div>', gr.skip(), gr.Timer(active=True), seen
 
     def poll(seen):
         """While a rebuild runs: nothing; when it is done, the page's lists switch to the new index."""
-        if rebuild.running or current.generation == seen:
-            if rebuild.error and not rebuild.running:
-                return (status_html(rebuild.error),) + (gr.skip(),) * 6 + (gr.Timer(active=False), seen)
+        state = live.status()
+        if state.state == "rebuilding" or live.generation == seen:
+            if state.state == "failed":
+                return (status_html(state.notice),) + (gr.skip(),) * 6 + (gr.Timer(active=False), seen)
+            if state.state == "ready":  # nothing changed in the files (the same bytes again): done
+                return (status_html(""),) + (gr.skip(),) * 6 + (gr.Timer(active=False), seen)
             return (gr.skip(),) * 7 + (gr.skip(), seen)
-        live = current.now
-        choices = live.doc_choices
+        pg = page_now()
+        choices = pg.doc_choices
         removable = sorted(added_in_app(folder)) if folder else []
-        done = f'<div class="ok-msg">索引已更新：现有 {len(live.index.corpus.docs)} 份文件，可以提问了。</div>'
+        done = f'<div class="ok-msg">索引已更新：现有 {len(pg.index.corpus.docs)} 份文件，可以提问了。</div>'
         return (
-            done, documents_html(live, folder), live.views.header_html(), live.views.about_html(),
+            done, documents_html(pg, folder), pg.views.header_html(), pg.views.about_html(),
             gr.Dropdown(choices=choices), gr.Dropdown(choices=[("全部文件", ALL)] + choices), gr.Dropdown(choices=removable, value=None),
-            gr.Timer(active=False), current.generation,
+            gr.Timer(active=False), live.generation,
         )
 
-    first_rows, first_csv, first_count = show_commitments(live.default_year, ALL, ALL, "")
+    first_rows, first_csv, first_count = show_commitments(pg.default_year, ALL, ALL, "")
     # delete_cache: Gradio's copies of downloaded CSVs older than a day go, checked hourly.
     with gr.Blocks(title="政策条款问答", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         session = gr.State({})
         conv = gr.BrowserState({"turns": [], "previous": ""}, storage_key="policy-qa-conversation")
-        header = gr.HTML(live.views.header_html(), elem_id="header")
+        header = gr.HTML(pg.views.header_html(), elem_id="header")
         with gr.Accordion("关于", open=False, elem_id="about"):
-            about = gr.HTML(live.views.about_html(), elem_id="about-body")
+            about = gr.HTML(pg.views.about_html(), elem_id="about-body")
         with gr.Tabs(selected="ask", elem_id="tabs") as tabs:
             with gr.Tab("问答", id="ask", elem_id="tab-ask"):
                 with gr.Row():
@@ -938,9 +915,9 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             with gr.Tab("承诺清单", id="commitments", elem_id="tab-commitments"):
                 gr.Markdown("各文件提出的目标（由文中数字自动整理，每项附出处）。点击一行可在原文中查看；可按领域、文件和关键词筛选，下载为 CSV。")
                 with gr.Row():
-                    year = gr.Dropdown([(f"{y}年", y) for y in live.years], value=live.default_year, label="年份", elem_id="f-year")
-                    area = gr.Dropdown([("全部领域", ALL)] + [(a, a) for a in live.areas], value=ALL, label="领域", elem_id="f-area")
-                    doc = gr.Dropdown([("全部文件", ALL)] + live.doc_choices, value=ALL, label="文件", elem_id="f-doc")
+                    year = gr.Dropdown([(f"{y}年", y) for y in pg.years], value=pg.default_year, label="年份", elem_id="f-year")
+                    area = gr.Dropdown([("全部领域", ALL)] + [(a, a) for a in pg.areas], value=ALL, label="领域", elem_id="f-area")
+                    doc = gr.Dropdown([("全部文件", ALL)] + pg.doc_choices, value=ALL, label="文件", elem_id="f-doc")
                     keyword = gr.Textbox(label="关键词", placeholder="例如：停车位", elem_id="f-keyword")
                 with gr.Row():
                     count = gr.Markdown(first_count, elem_id="c-count")
@@ -954,13 +931,13 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
                 check_status = gr.HTML("", elem_id="check-status")
                 verdict = gr.HTML("", elem_id="verdict", js_on_load=OPEN_JS)
             with gr.Tab("原文", id="source", elem_id="tab-source"):
-                first_doc = live.doc_choices[0][1] if live.doc_choices else None
-                source_doc = gr.Dropdown(live.doc_choices, value=first_doc, label="文件", elem_id="source-doc")
-                viewer = gr.HTML(live.views.document_html(first_doc) if first_doc else "", elem_id="source-view", js_on_load=None)
+                first_doc = pg.doc_choices[0][1] if pg.doc_choices else None
+                source_doc = gr.Dropdown(pg.doc_choices, value=first_doc, label="文件", elem_id="source-doc")
+                viewer = gr.HTML(pg.views.document_html(first_doc) if first_doc else "", elem_id="source-view", js_on_load=None)
             with gr.Tab("文档", id="docs", elem_id="tab-docs"):
                 docs_status = gr.HTML("", elem_id="docs-status")
-                docs_list = gr.HTML(documents_html(live, folder), elem_id="docs-list")
-                gr.Markdown(f"**添加文件**：支持 .txt、.md、.pdf（含扫描件，自动识别文字）和 .docx，单个文件不超过 {MAX_BYTES // 2**20} MB。")
+                docs_list = gr.HTML(documents_html(pg, folder), elem_id="docs-list")
+                gr.Markdown(f"**添加文件**：支持 .txt、.md、.pdf（含扫描件，自动识别文字）和 .docx，单个文件不超过 {max_upload_mb:g} MB。")
                 # No file_types: Gradio's own refusal is in English; qa.library checks the type and says so in Chinese.
                 upload = gr.File(label="选择文件", type="filepath", elem_id="upload")
                 with gr.Row():
@@ -1001,7 +978,7 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
             panel.click(open_source, None, [tabs, source_doc, viewer], api_visibility="private").then(
                 None, js=SCROLL_TO_CITED_JS
             )
-        source_doc.input(lambda d: current.now.views.document_html(d), source_doc, viewer, api_visibility="private")
+        source_doc.input(lambda d: page_now().views.document_html(d), source_doc, viewer, api_visibility="private")
 
         upload.upload(read_upload, upload, [f_title, f_issuer, f_date, f_year, f_kind, docs_status], api_visibility="private")
         add_btn.click(
@@ -1019,12 +996,25 @@ def build_app(index: Index, seeds: Path | None = None, documents: dict[str, Docu
     return demo
 
 
-def serve(demo: gr.Blocks, host: str, port: int, **kwargs):
-    """Launch offline: no share link, no SSR, theme with system fonts only."""
+MAX_UPLOAD_MB = 50.0
+
+
+def serve(demo: gr.Blocks, host: str, port: int, hosts=(), max_upload_mb: float = MAX_UPLOAD_MB, **kwargs):
+    """Launch offline: no share link, no SSR, theme with system fonts only, Chinese throughout.
+
+    Behind a guard (qa.webguard): Host headers other than the bound address (and, for a
+    loopback or wildcard address, localhost) or the names in `hosts` get 421; request bodies
+    over `max_upload_mb` (and uploaded files, through Gradio's own limit) get 413.
+    """
+    from starlette.middleware import Middleware
+
+    limit = int(max_upload_mb * 2**20)
+    guard = Middleware(RequestGuard, hosts=allowed_hosts(host, hosts), max_body=limit + 2**20)  # + the form's own bytes
     return demo.launch(
         server_name=host, server_port=port, share=False, ssr_mode=False, show_error=False,
         theme=THEME, css=CSS, head=HEAD, footer_links=[], inbrowser=False,
-        i18n=gr.I18n(**{lang: PAGE_WORDS for lang in ("en", "zh-CN", "zh")}), **kwargs,
+        i18n=gr.I18n(**{lang: PAGE_WORDS for lang in ("en", "zh-CN", "zh")}),
+        max_file_size=limit, app_kwargs={"middleware": [guard]}, **kwargs,
     )
 
 
@@ -1042,17 +1032,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", type=Path, help="索引目录（默认 index/；缺失或过期时自动重建）")
     p.add_argument("--seeds", type=Path, help="文档目录（默认 seeds/，或索引记录的目录）")
     p.add_argument("--embedder", help="向量模型：auto | corpus | 模型名或路径（改变时重建索引）")
+    p.add_argument("--allowed-hosts", default="", help="另外允许的主机名（逗号分隔，* 为不限）；默认只接受监听地址（回环地址时另加 localhost）")
+    p.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_MB, help=f"上传与请求的大小上限（MB，默认 {MAX_UPLOAD_MB:g}）")
+    p.add_argument("--check-seconds", type=float, default=3.0, help="检查文档目录是否有改动的最短间隔（秒，默认 3）")
     args = p.parse_args(argv)
     host, port = listen_address(args.host, args.port)
     try:
-        index = open_index(args.index, args.seeds, Settings(embedder=args.embedder) if args.embedder else None)
-        demo = build_app(index, args.seeds)
+        live = LiveIndex(args.index, args.seeds, Settings(embedder=args.embedder) if args.embedder else None,
+                         check_seconds=args.check_seconds, log=lambda msg: print(msg, file=sys.stderr))
+        index = live.current()
+        demo = build_app(live, args.seeds, max_upload_mb=args.max_upload_mb)
     except QAError as e:
         print(f"app.py：{e}", file=sys.stderr)
         return 2
     print(f"政策条款问答：{len(index.corpus.docs)} 份文件，{len(index.corpus.clauses)} 个条款；{index.embedder_description}", file=sys.stderr)
     try:
-        serve(demo, host, port)
+        serve(demo, host, port, hosts=[h for h in args.allowed_hosts.split(",") if h.strip()], max_upload_mb=args.max_upload_mb)
     except OSError as e:
         print(f"app.py：无法在 {host}:{port} 启动（{e}）；请用 --port 换一个端口", file=sys.stderr)
         return 2

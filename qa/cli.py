@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from pathlib import Path
@@ -16,6 +14,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=Path, default=None, help="索引目录（默认 ./index）")
     p.add_argument("--seeds", type=Path, default=None, help="文档目录（默认 ./seeds；索引缺失或过期时据此重建）")
     p.add_argument("--embedder", default=None, help="auto | corpus | 模型名或本地路径（默认沿用索引的设置，新建时为 auto）")
+    p.add_argument("--max-doc-mb", type=float, default=None, help="单个文件的大小上限（MB，默认沿用索引的设置，新建时为 QA_MAX_DOC_MB 或 64）；更大的文件跳过并列出")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="性能基准：合成语料上的建索引时间、大小、内存与查询延迟")
     p.add_argument("--sizes", default="10000,100000,1000000", help="逗号分隔的条款数（默认 10000,100000,1000000）")
     p.add_argument("--queries", type=int, default=200, help="每个规模的查询数")
+    p.add_argument("--doc-mb", type=float, default=50, help="另测一份这么大的合成文本（MB）从读取到建好索引的速度（MB/s）与峰值内存；0 为不测")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     return parser
 
@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"错误：找不到文件 {e.filename or e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a folder given for a file, a file that cannot be read
+        where = f" {e.filename}" if e.filename else ""
+        print(f"错误：无法读取{where}（{e.strerror or e}）", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `qa facts | head`
         return 0
 
@@ -88,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
 def _settings(args, index_dir: Path):
     from .index import Settings, read_manifest
 
-    if args.embedder:
-        return Settings(embedder=args.embedder)
-    try:  # keep the embedder an existing index was built with
-        return Settings(embedder=read_manifest(index_dir)["settings"]["embedder"])
-    except (QAError, KeyError):
-        return Settings()
+    try:  # keep the embedder and size limit an existing index was built with
+        saved = read_manifest(index_dir)["settings"]
+    except QAError:
+        saved = {}
+    chosen = {"embedder": args.embedder or saved.get("embedder"), "max_doc_mb": getattr(args, "max_doc_mb", None) or saved.get("max_doc_mb")}
+    return Settings(**{k: v for k, v in chosen.items() if v is not None})
 
 
 def _open(args):
@@ -125,23 +129,48 @@ def _index(args) -> int:
     return 0
 
 
-def _read_batch(path: Path, field: str = "question") -> list[str]:
-    questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+class BatchLine:
+    """One line of a --batch file: its number, its text, and why it cannot be used ('' when it can)."""
+
+    def __init__(self, number: int, text: str, error: str = ""):
+        self.number, self.text, self.error = number, text, error
+
+
+def _read_batch(path: Path, field: str = "question") -> list[BatchLine]:
+    """The non-blank lines of a batch file; a line that is bad JSON or not text carries its error."""
+    from .errors import InputError
+
+    if path.is_dir():
+        raise InputError(f"--batch 应是一个文件，{path} 是目录")
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise InputError(f"{path} 不是 UTF-8 文本（第 {line} 行起无法解码），请另存为 UTF-8 后再试") from e
+    items = []
+    for number, line in enumerate(content.splitlines(), 1):
         line = line.strip()
         if not line:
             continue
-        if line.startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                from .errors import InputError
+        if not line.startswith("{"):
+            items.append(BatchLine(number, line))
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            items.append(BatchLine(number, line, f"第 {number} 行不是合法 JSON（{e.msg}，第 {e.colno} 列）"))
+            continue
+        value = obj.get(field) if isinstance(obj, dict) else None
+        if not isinstance(value, str):
+            items.append(BatchLine(number, line, f"第 {number} 行的 JSON 应是含 {field} 文本字段的对象"))
+            continue
+        items.append(BatchLine(number, value))
+    return items
 
-                raise InputError(f"{path} 中有一行不是合法 JSON：{e}") from e
-            questions.append(str(obj.get(field, "")))
-        else:
-            questions.append(line)
-    return questions
+
+def _printable(text: str) -> str:
+    """Text as it can be printed: a lone surrogate (from JSON "\\ud800") becomes U+FFFD."""
+    return text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else text
 
 
 def _ask(args) -> int:
@@ -150,7 +179,7 @@ def _ask(args) -> int:
 
     if args.batch is None and args.question is None:
         raise InputError("请给出问题，例如：qa ask \"2024年新增停车位目标\"")
-    questions = _read_batch(args.batch) if args.batch else [args.question]
+    questions = _read_batch(args.batch) if args.batch else [BatchLine(0, args.question)]
     from .answer import normalize_question
 
     if not args.batch:
@@ -159,17 +188,22 @@ def _ask(args) -> int:
     return _each(args, questions, "question", "问题", answerer.answer, render_answer)
 
 
-def _each(args, items: list[str], key: str, label: str, call, render) -> int:
-    """Print call(item) for each item; in a batch a bad item prints its error and the rest go on."""
+def _each(args, items: list[BatchLine], key: str, label: str, call, render) -> int:
+    """Print call(item) for each item; in a batch a bad line prints its error (with its number) and the rest go on."""
     from .errors import InputError
 
     for item in items:
-        try:
-            result = call(item)
-        except InputError as e:
-            if not args.batch:
-                raise
-            print(json.dumps({key: item, "error": str(e)}, ensure_ascii=False) if args.json else f"{label}：{item}\n错误：{e}\n")
+        error = item.error
+        if not error:
+            try:
+                result = call(item.text)
+            except InputError as e:
+                if not args.batch:
+                    raise
+                error = str(e)
+        if error:
+            text = _printable(item.text)
+            print(json.dumps({key: text, "line": item.number, "error": error}, ensure_ascii=False) if args.json else f"第 {item.number} 行 {label}：{text}\n错误：{error}\n")
             continue
         print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else render(result))
     return 0
@@ -232,11 +266,9 @@ def _facts(args) -> int:
 
 
 def _write_csv(rows: list[dict], fields: list[str]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    sys.stdout.write(buf.getvalue())
+    from .export import csv_text
+
+    sys.stdout.write(csv_text(fields, ([r.get(f, "") for f in fields] for r in rows)))
 
 
 def _check(args) -> int:
@@ -246,7 +278,7 @@ def _check(args) -> int:
 
     if args.batch is None and args.claim is None:
         raise InputError("请给出要核查的说法，例如：qa check \"2024年新增停车位4.4万个\"")
-    claims = _read_batch(args.batch, "claim") if args.batch else [args.claim]
+    claims = _read_batch(args.batch, "claim") if args.batch else [BatchLine(0, args.claim)]
     if not args.batch:
         normalize_question(args.claim, "说法")  # bad input fails before the index is opened
     auditor = Auditor(_open(args))
@@ -412,6 +444,8 @@ def _bench(args) -> int:
         raise InputError(f"--sizes 应是逗号分隔的整数，例如 10000,100000：{args.sizes!r}") from e
     if not sizes or min(sizes) < 100:
         raise InputError("--sizes 中每个规模至少 100 条")
-    result = run_bench(sizes, args.queries)
+    if args.doc_mb < 0:
+        raise InputError("--doc-mb 不能为负数")
+    result = run_bench(sizes, args.queries, doc_mb=args.doc_mb)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_bench(result))
     return 0

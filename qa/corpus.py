@@ -122,9 +122,9 @@ def info(doc: Document) -> DocInfo:
     )
 
 
-def load_corpus(folder: Path, segmenter: Segmenter | None = None) -> tuple[Corpus, list[Document]]:
-    """Load, normalize and segment every document in a folder."""
-    documents, skipped = load_folder(Path(folder))
+def load_corpus(folder: Path, segmenter: Segmenter | None = None, max_doc_mb: float | None = None) -> tuple[Corpus, list[Document]]:
+    """Load, normalize and segment every document in a folder (files over max_doc_mb MB are skipped)."""
+    documents, skipped = load_folder(Path(folder), max_doc_mb)
     segmenter = segmenter or Segmenter()
     clauses: list[Clause] = []
     for doc in documents:

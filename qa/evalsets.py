@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .text import LEXICON, read_lexicon, repo_root, seed_files
+from .text import LEXICON, MERGED_MARK, read_lexicon, repo_root, seed_files
 
 
 def corpora_dir() -> Path:
@@ -69,7 +69,7 @@ def pick_sets(names: list[str]) -> list[EvalSet]:
     return [sets[n] for n in dict.fromkeys(wanted)]
 
 
-MARK = "# Written by qa eval: the catalogs of "
+MARK = MERGED_MARK
 
 
 def merged_folder(folders: tuple[Path, ...], dest: Path) -> Path:

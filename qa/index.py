@@ -8,8 +8,10 @@ Layout (standard files only, never pickle):
     dense.faiss        FAISS index written by faiss.write_index
     embedder/          the embedder's identity (and, for the corpus embedder, its arrays)
 
-A build writes everything into a temporary sibling folder and swaps it in at the end, so a
-crash never leaves half an index; load checks every file against the manifest.
+A build writes everything into a temporary sibling folder and publishes it at the end by
+switching a link (indexdir.py: which folders may be replaced, the build lock, versions), so a
+crash never leaves half an index and a reader never finds none; load checks every file
+against the manifest.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -26,13 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from . import indexdir
 from .corpus import Corpus, DocInfo, load_corpus
 from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
 from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
 from .segment import Clause, Segmenter
-from .text import LEXICON, Skipped, display_path, read_lexicon, repo_root, seed_files
+from .text import LEXICON, MAX_DOC_MB, Skipped, display_path, outside, read_lexicon, repo_root, seed_files, trusted_roots
 
 FORMAT = 2  # 2: BM25 arrays from token ids, IVF above the exact limit
 HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
@@ -58,6 +60,7 @@ class Settings:
     context_weight: float = 0.6
     bigrams: bool = True
     exact_limit: int = 50_000
+    max_doc_mb: float = MAX_DOC_MB  # larger files are skipped and reported (qa index --max-doc-mb)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,8 +89,10 @@ class Index:
 def seeds_fingerprint(folder: Path) -> dict[str, str]:
     """sha256 of every file in a seeds folder (the catalog included), keyed by relative path."""
     out = {}
+    roots = trusted_roots(folder)
     for p in seed_files(folder):
-        out[p.relative_to(folder).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+        # a link out of the folder is skipped unread; its target is what identifies it
+        out[p.relative_to(folder).as_posix()] = "outside:" + str(p.resolve()) if outside(p, roots) else _sha256(p)
     for name in ("catalog.toml", LEXICON):
         extra = folder / name
         if extra.exists():
@@ -237,8 +242,10 @@ def build_index(
     fingerprint: dict[str, str] = {}
     if corpus is None:
         seeds = Path(seeds or default_seeds_dir())
+    indexdir.check_target(folder, seeds)  # before anything is read or written
+    if corpus is None:
         fingerprint = seeds_fingerprint(seeds)
-        corpus, _ = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min))
+        corpus, _ = load_corpus(seeds, Segmenter(settings.topic_max, settings.split_min), settings.max_doc_mb)
         if not corpus.clauses:
             raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
     clauses = list(corpus.clauses)
@@ -254,10 +261,8 @@ def build_index(
 
     para_texts, para_of = paragraph_units(clauses)
     extra, rows, row_offsets = paragraph_rows(clauses, para_texts, para_of, tokenizer)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    build = indexdir.Build(folder)  # the build lock, and a fresh folder beside `folder`
+    tmp = build.dir
     try:
         # Tokenizing (a process pool for large corpora) runs while this process builds the
         # dense index and writes the clauses.
@@ -287,6 +292,7 @@ def build_index(
                 files[p.relative_to(tmp).as_posix()] = {"size": size, "sha256": _sha256(p) if size <= HASH_LIMIT else None}
         manifest = {
             "format": FORMAT,
+            indexdir.MARK_KEY: indexdir.MARK,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "seeds_dir": display_path(seeds) if seeds else None,
             "seeds": fingerprint,
@@ -308,10 +314,12 @@ def build_index(
             "build_seconds": round(time.perf_counter() - t0, 3),
         }
         _write_json_atomic(tmp / "manifest.json", manifest)
-        _swap(tmp, folder)
+        build.publish()
+    except OSError as e:  # disk full, permissions: a one-line message, the old index untouched
+        raise build.write_error(e) from e
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    vectors = VectorIndex.load(folder / "dense.faiss", dense_info.get("nprobe"))
+        build.close()
+    vectors = VectorIndex.load(indexdir.resolve(folder) / "dense.faiss", dense_info.get("nprobe"))
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, [note] if note else [])
 
 
@@ -354,14 +362,6 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     os.replace(part, path)
 
 
-def _swap(new: Path, folder: Path) -> None:
-    old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(new, folder)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------------------
 # Load
 
@@ -376,7 +376,40 @@ def read_manifest(folder: Path) -> dict:
         raise BadIndex(f"索引 {folder} 的 manifest.json 已损坏：{e}") from e
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BadIndex(f"索引 {folder} 的格式版本不符（需要 {FORMAT}），请重建")
+    problem = manifest_shape_problem(manifest)
+    if problem:
+        raise BadIndex(f"索引 {folder} 的 manifest.json 内容不完整或类型不对（{problem}），请重建")
     return manifest
+
+
+_MANIFEST_SHAPE = {
+    "files": dict, "settings": dict, "counts": dict, "seeds": dict, "skipped": list,
+    "embedder": dict, "faiss": dict, "seeds_dir": (str, type(None)), "embedder_note": str,
+}
+
+
+def manifest_shape_problem(manifest: dict) -> str:
+    """What is wrong with a manifest's shape ('' when every field load and staleness use is well-typed)."""
+    for key, kind in _MANIFEST_SHAPE.items():
+        if not isinstance(manifest.get(key), kind):
+            return f"{key} 缺失或类型不对"
+    for rel, meta in manifest["files"].items():
+        if not (isinstance(meta, dict) and isinstance(meta.get("size"), int) and isinstance(meta.get("sha256"), (str, type(None)))):
+            return f"files.{rel}"
+    s = manifest["settings"]
+    for key, kind in (("k1", (int, float)), ("b", (int, float)), ("context_weight", (int, float)), ("bigrams", bool), ("embedder", str)):
+        if not isinstance(s.get(key), kind):
+            return f"settings.{key}"
+    for key in ("clauses", "documents"):
+        if not isinstance(manifest["counts"].get(key), int):
+            return f"counts.{key}"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["seeds"].items()):
+        return "seeds"
+    if not all(isinstance(x, dict) and isinstance(x.get("path"), str) and isinstance(x.get("reason"), str) for x in manifest["skipped"]):
+        return "skipped"
+    if not isinstance(manifest["faiss"].get("nprobe"), (int, type(None))):
+        return "faiss.nprobe"
+    return ""
 
 
 def verify_files(folder: Path, manifest: dict) -> None:
@@ -421,16 +454,17 @@ def stale_reason(manifest: dict, seeds: Path | None, settings: Settings | None) 
 def load_index(folder: Path, mmap: bool = False) -> Index:
     """Load an index as it is, checking every file; raises BadIndex when anything is off."""
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    verify_files(folder, manifest)
+    real = indexdir.resolve(folder)  # one version, even if a build switches the link meanwhile
+    manifest = read_manifest(real)
+    verify_files(real, manifest)
     try:
-        docs = tuple(DocInfo(**d) for d in json.loads((folder / "docs.json").read_text(encoding="utf-8")))
-        with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+        docs = tuple(DocInfo(**d) for d in json.loads((real / "docs.json").read_text(encoding="utf-8")))
+        with open(real / "clauses.jsonl", encoding="utf-8") as f:
             clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
         s = manifest["settings"]
-        lexical = LexicalIndex.load(folder / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
-        vectors = VectorIndex.load(folder / "dense.faiss", manifest["faiss"].get("nprobe"))
-        embedder = load_embedder(folder / "embedder")
+        lexical = LexicalIndex.load(real / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
+        vectors = VectorIndex.load(real / "dense.faiss", manifest["faiss"].get("nprobe"))
+        embedder = load_embedder(real / "embedder")
     except QAError:
         raise
     except Exception as e:  # json, numpy, faiss and bm25s each raise their own types on bad data
@@ -440,9 +474,9 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
         raise BadIndex(
             f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，向量 {vectors.ntotal}，关键词 {len(lexical.para_of)}，清单记录 {counts['clauses']}"
         )
-    skipped = tuple(Skipped(**s) for s in manifest.get("skipped", []))
+    skipped = tuple(Skipped(s["path"], s["reason"]) for s in manifest["skipped"])
     corpus = Corpus(docs, clauses, skipped)
-    lexicon = (folder / LEXICON).read_text(encoding="utf-8") if (folder / LEXICON).exists() else ""
+    lexicon = (real / LEXICON).read_text(encoding="utf-8") if (real / LEXICON).exists() else ""
     tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"], lexicon=lexicon)
     notes = [manifest["embedder_note"]] if manifest.get("embedder_note") else []
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
@@ -479,5 +513,7 @@ def open_index(
     seeds = seeds or default_seeds_dir()
     if not Path(seeds).is_dir():
         raise BadIndex(f"{reason}；也找不到可用来重建的文档目录 {seeds}")
-    log(f"正在重建索引 {display_path(folder)}：{reason}")
+    indexdir.check_target(folder, seeds)  # a folder the program did not make is refused, untouched
+    indexdir.check_writable(folder)
+    log(f"正在重建索引 {indexdir.shown(folder)}：{reason}")
     return build_index(folder, seeds, settings or Settings(), log=log)

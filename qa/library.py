@@ -64,10 +64,10 @@ def check_upload(path: Path, name: str | None = None, max_bytes: int = MAX_BYTES
         raise InputError("文件是空的")
 
 
-def guess(path: Path, name: str | None = None) -> Draft:
+def guess(path: Path, name: str | None = None, max_bytes: int = MAX_BYTES) -> Draft:
     """Catalog fields read from a document: title from its heading, date from its text, 今年 from the date."""
     name = name or path.name
-    check_upload(path, name)
+    check_upload(path, name, max_bytes)
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as tmp:
         probe = Path(tmp) / ("probe" + Path(name).suffix.lower())
         shutil.copyfile(path, probe)
@@ -133,7 +133,7 @@ def free_name(folder: Path, name: str) -> str:
     return candidate
 
 
-def add_document(seeds: Path, upload: Path, draft: Draft, name: str | None = None) -> Path:
+def add_document(seeds: Path, upload: Path, draft: Draft, name: str | None = None, max_bytes: int = MAX_BYTES) -> Path:
     """Copy an uploaded file into the seeds folder under a new name and append its catalog entry.
 
     The file is checked first (type, size, readable text); nothing is written when it fails.
@@ -143,7 +143,7 @@ def add_document(seeds: Path, upload: Path, draft: Draft, name: str | None = Non
     if not seeds.is_dir():
         raise InputError(f"文档目录不存在：{seeds}")
     name = name or upload.name
-    check_upload(upload, name)
+    check_upload(upload, name, max_bytes)
     draft = validate(draft)
     catalog = read_catalog(seeds)
     target = seeds / free_name(seeds, name)

@@ -23,6 +23,7 @@ from .timescope import HALF, PLAN, REVIEW, Frame, TimeExpr, expressions, intent
 MAX_QUESTION = 1000
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A question asks for a figure when it asks how much, how many, what rate, what rank — or
 # names a target or result without asking anything else ("2024年新增停车位目标").
 ASKS_FIGURE = re.compile(r"多少|几[个家所项条处万亿位名户]|几成|多大|多长|多高|多快|目标是|指标|增长|增速|比重|比例|占比|规模|数量|第几|排名|排第|名次|率")
@@ -58,6 +59,8 @@ def normalize_question(question: str, what: str = "问题") -> str:
     example = "2024年新增停车位4.4万个" if what == "说法" else "2024年新增停车位目标"
     if not isinstance(question, str):
         raise InputError(f"{what}必须是文本")
+    if _SURROGATE.search(question):
+        raise InputError(f"{what}含有无效字符（不成对的 UTF-16 代理码位），请检查文本的编码")
     q = unicodedata.normalize("NFKC", question).strip()
     q = re.sub(r"\s+", " ", q)
     if not q:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import bisect
 import codecs
 import hashlib
+import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,10 @@ from .errors import CatalogError
 from .jurisdiction import LEVELS, from_issuer
 
 SUFFIXES = (".txt", ".md", ".pdf", ".docx")
+# Larger files are skipped and reported (qa index --max-doc-mb, or the QA_MAX_DOC_MB variable):
+# a 50 MB text takes 2–3 minutes and about 4.3 GB to index on 2 cores (qa bench --doc-mb 50).
+MAX_DOC_MB = float(os.environ.get("QA_MAX_DOC_MB") or 64)
+UNREADABLE = "无法识别的编码"
 TERMINALS = "。！？；：…!?;:"
 CLOSERS = "”’）)》」』】"
 WS = " \t\u3000\xa0\r\f\v"
@@ -160,15 +166,54 @@ def decode(data: bytes) -> str:
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
-        if _looks_textual(text):
-            return text
-        raise ValueError("内容含大量控制字符，像是二进制文件")
-    raise ValueError("无法识别的文本编码（已尝试 UTF-8、UTF-16、GB18030）")
+        if not _looks_textual(text):
+            raise ValueError("内容含大量控制字符，像是二进制文件")
+        if _garbled(text, enc):
+            raise ValueError(f"{UNREADABLE}（解码后大多不是文字，可能是二进制文件或未知编码）")
+        return text
+    raise ValueError(f"{UNREADABLE}（已尝试 UTF-8、UTF-16、GB18030）")
 
 
 def _looks_textual(text: str) -> bool:
     bad = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f\v")
     return bad <= max(2, len(text) // 200)
+
+
+def _sample(text: str, size: int = 20_000) -> str:
+    """The start, middle and end of a text (all of it when short): enough to judge its characters."""
+    if len(text) <= 3 * size:
+        return text
+    mid = len(text) // 2
+    return text[:size] + text[mid : mid + size] + text[-size:]
+
+
+def _common_char(c: str, gb_decoded: bool) -> bool:
+    if c.isascii():
+        return c.isprintable() or c in "\n\r\t\f\v"
+    cat = unicodedata.category(c)
+    if cat in ("Co", "Cn", "Cs", "Cc") or c == "\ufffd":
+        return False
+    if not gb_decoded:
+        return True
+    # Bytes that are not GB18030 text still decode as GB18030, mostly to rare characters and
+    # private-use code points; real GB18030 text is nearly all GB2312 (or Big5) characters.
+    for enc in ("gb2312", "big5"):
+        try:
+            c.encode(enc)
+            return True
+        except UnicodeEncodeError:
+            pass
+    return False
+
+
+def _garbled(text: str, encoding: str) -> bool:
+    """Mostly characters no text is made of: decoded bytes that were not text in this encoding."""
+    sample = _sample(text)
+    if not sample:
+        return False
+    gb = encoding == "gb18030"
+    common = sum(1 for c in sample if _common_char(c, gb))
+    return common < (0.9 if gb else 0.7) * len(sample)
 
 
 @dataclass(frozen=True)
@@ -336,11 +381,16 @@ def _ends_paragraph(line: str, full_width: int) -> bool:
 
 
 def _drop_stray_spaces(chars: list[str], offs: list[int], start: int) -> None:
-    """Remove whitespace runs between a CJK character and a digit, in place from `start`."""
-    out_c, out_o = chars[:start], offs[:start]
+    """Remove whitespace runs between a CJK character and a digit, in place from `start`.
+
+    Only the paragraph (chars[start:]) is copied, so normalizing a document takes time in
+    proportion to its length, not to its length times its paragraphs.
+    """
+    out_c: list[str] = []
+    out_o: list[int] = []
     i, n = start, len(chars)
     while i < n:
-        if chars[i] in WS and out_c and len(out_c) > start:
+        if chars[i] in WS and out_c:
             j = i
             while j < n and chars[j] in WS:
                 j += 1
@@ -352,8 +402,8 @@ def _drop_stray_spaces(chars: list[str], offs: list[int], start: int) -> None:
         out_c.append(chars[i])
         out_o.append(offs[i])
         i += 1
-    chars[:] = out_c
-    offs[:] = out_o
+    chars[start:] = out_c
+    offs[start:] = out_o
 
 
 def first_heading(text: str, paras: list[tuple[int, int]], loose: bool = False) -> str:
@@ -519,17 +569,61 @@ def read_lexicon(folder: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def load_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:
+# The first line of a merged folder's catalog (made by qa eval from several folders): the
+# folders its links point into, which are read like the folder's own files.
+MERGED_MARK = "# Written by qa eval: the catalogs of "
+
+
+def trusted_roots(folder: Path) -> tuple[Path, ...]:
+    """The folder itself and, for a merged folder, the folders its catalog declares."""
+    roots = [Path(folder).resolve()]
+    try:
+        with open(Path(folder) / "catalog.toml", encoding="utf-8") as f:
+            first = f.readline()
+    except (OSError, UnicodeDecodeError):
+        first = ""
+    if first.startswith(MERGED_MARK):
+        roots += [Path(p.strip()) for p in first[len(MERGED_MARK) :].split(", ") if p.strip()]
+    return tuple(roots)
+
+
+def outside(path: Path, roots: tuple[Path, ...]) -> bool:
+    """A file that (through a symbolic link) lies in none of the trusted roots (`trusted_roots`)."""
+    real = path.resolve()
+    return not any(real.is_relative_to(root) for root in roots)
+
+
+def too_large(path: Path, max_doc_mb: float | None = None) -> str:
+    """Why a file is over the size limit ('' when it is not)."""
+    limit = MAX_DOC_MB if max_doc_mb is None else max_doc_mb
+    size = path.stat().st_size
+    if size <= limit * 2**20:
+        return ""
+    return f"文件过大（{size / 2**20:.3g} MB，上限 {limit:g} MB），未建索引；可用 --max-doc-mb 或环境变量 QA_MAX_DOC_MB 调高上限"
+
+
+def load_folder(folder: Path, max_doc_mb: float | None = None) -> tuple[list[Document], list[Skipped]]:
     """Load every document in a folder; files that cannot be used are reported, not dropped silently."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"文档目录不存在：{folder}")
     catalog = read_catalog(folder)
+    roots = trusted_roots(folder)
     docs, skipped, seen = [], [], set()
     for path in seed_files(folder):
         rel = path.relative_to(folder).as_posix()
+        if outside(path, roots):
+            skipped.append(Skipped(rel, "符号链接指向文档目录之外，出于安全不读取"))
+            continue
         if path.suffix.lower() not in SUFFIXES:
             skipped.append(Skipped(rel, f"不支持的文件类型 {path.suffix or '（无扩展名）'}，支持 {'、'.join(SUFFIXES)}"))
+            continue
+        try:
+            reason = too_large(path, max_doc_mb)
+        except OSError as e:
+            reason = f"无法读取（{e.strerror or e}）"
+        if reason:
+            skipped.append(Skipped(rel, reason))
             continue
         try:
             doc = load_document(path, catalog.get(rel) or catalog.get(path.name))

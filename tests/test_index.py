@@ -77,7 +77,12 @@ def test_no_half_index_left_behind(tmp_path, mini_folder):
     folder = tmp_path / "idx"
     build_index(folder, mini_folder, Settings(embedder="corpus"))
     build_index(folder, mini_folder, Settings(embedder="corpus"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "idx"]
+    build_index(folder, mini_folder, Settings(embedder="corpus"))
+    # the link, the lock, the version in use and the one before it (a reader may still be in it)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert [n for n in names if n.startswith(".idx.v-")] and len([n for n in names if n.startswith(".idx.v-")]) == 2
+    assert [n for n in names if not n.startswith((".idx.v-", ".idx.lock"))] == ["docs", "idx"]
+    assert folder.is_symlink() and (folder / "manifest.json").is_file()
 
 
 @pytest.mark.parametrize(
