@@ -188,7 +188,12 @@ HEAD = r"""<script>
       if (v.startsWith(en)) el.setAttribute(a, zh + v.slice(en.length).replace(/<[^>]*>/g, '').replace(/[*\\]/g, ''));
     }
   } };
-  const fixText = (n) => { const t = n.nodeValue.trim(); if (words[t]) n.nodeValue = n.nodeValue.replace(t, words[t]); };
+  const patterns = [[/^File\(s\) exceed the maximum allowed size of (.+?): (.*)$/, '文件超过大小上限（$1）：$2']];
+  const fixText = (n) => {
+    const t = n.nodeValue.trim();
+    if (words[t]) { n.nodeValue = n.nodeValue.replace(t, words[t]); return; }
+    for (const [re, zh] of patterns) if (re.test(t)) n.nodeValue = t.replace(re, zh);
+  };
   const sweep = (root) => {
     if (root.nodeType === 3) { fixText(root); return; }
     if (root.nodeType !== 1) return;

@@ -680,7 +680,10 @@ def own_seeds_server(tmp_path_factory):
     shutil.copytree(SEEDS, seeds)
     port = free_port()
     log = root / "app.log"
-    cmd = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--seeds", str(seeds), "--embedder", "corpus", "--port", str(port)]
+    cmd = [
+        sys.executable, str(ROOT / "app.py"), "--index", str(index), "--seeds", str(seeds), "--embedder", "corpus", "--port", str(port),
+        "--max-upload-mb", "1",  # so a test can go over it
+    ]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -723,6 +726,18 @@ def test_a_document_added_in_the_page_is_answered_without_a_restart(browser, own
     css(driver, "#d-add")[0].click()
     time.sleep(1)
     assert "不支持的文件类型" in text_of(driver, "#docs-status")
+    assert sorted(p.name for p in seeds.iterdir()) == sorted(user_files)
+
+    # A file over the size limit: refused with a Chinese message, nothing written.
+    driver.get(url)
+    wait(driver, lambda d: css(d, "#question textarea"), timeout=60, what="the page")
+    open_tab(driver, "docs")
+    assert "不超过 1 MB" in text_of(driver, "#tab-docs")
+    big = tmp_path / "大文件.txt"
+    big.write_text(PARK_NOTICE * 8000, encoding="utf-8")  # about 2 MB
+    css(driver, "#upload input[type=file]")[0].send_keys(str(big))
+    wait(driver, lambda d: "文件超过大小上限" in d.find_element("css selector", "body").text, timeout=30, what="the message for a large file")
+    assert not driver.execute_script(ENGLISH_JS)
     assert sorted(p.name for p in seeds.iterdir()) == sorted(user_files)
 
     driver.get(url)
