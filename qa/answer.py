@@ -21,7 +21,6 @@ from .corpus import Citation
 from .errors import InputError
 from .facts import BASE_UNITS, QUANTITY, Fact, classify, to_base
 from .index import Index
-from .lexical import GENERIC, STOPWORDS
 from .retrieve import Hit, QueryFrame, Retriever
 from .segment import Clause
 from .timescope import PLAN, REVIEW
@@ -205,15 +204,16 @@ class Answerer:
     def _concepts(self, question: str) -> list[tuple[str, ...]]:
         """Content words of a question, each with the document words its synonyms give."""
         tok = self.index.tokenizer
-        q = re.sub(r"(?:19|20)\d{2}年?", " ", question)
         concepts: list[tuple[str, ...]] = []
-        for key, targets in tok.synonyms:
-            if key in q and len(key) > 1:
+        taken: set[str] = set()
+        for key, targets in tok.synonym_matches(question):
+            if len(key) > 1 and not any(key in k for k in taken):
                 concepts.append((key,) + targets)
-                q = q.replace(key, " ")
-        for w in tok._jieba.cut(q):
-            if len(w) > 1 and w not in STOPWORDS and w not in GENERIC and _CJK.search(w) and not _FIGURE_Q.fullmatch(w):
-                concepts.append((w,))
+                taken.add(key)
+        for w in tok.content_words(question):
+            if _CJK.search(w) and not _FIGURE_Q.fullmatch(w) and not any(w in k for k in taken):
+                # a word also counts as found where the lexicon's synonym of it stands
+                concepts.append((w,) + tok.lexicon.synonyms(w))
         return concepts
 
     def answer(self, question: str) -> Answer:
@@ -260,7 +260,7 @@ class Answerer:
 
     def _expanded(self, q: str) -> str:
         """The question with the document words its synonyms stand for appended."""
-        extra = [" ".join(t) for key, t in self.index.tokenizer.synonyms if key in q]
+        extra = [" ".join(t) for key, t in self.index.tokenizer.synonym_matches(q)]
         return q + " " + " ".join(extra)
 
     def _relevant_facts(self, q: str, hits: list[Hit]) -> list[tuple[int, Fact, Clause]]:
@@ -273,7 +273,7 @@ class Answerer:
         A fact needs three (two for an indicator of at most three characters): "收入" alone
         does not make 营业总收入 an answer about 一般公共预算收入.
         """
-        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
+        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonym_matches(q) for t in targets]
         qx = self._expanded(q)
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))

@@ -59,8 +59,17 @@ def query_frame(question: str, present: int | None) -> QueryFrame:
 class Retriever:
     """search(question, k) -> list[Hit] over an Index."""
 
-    def __init__(self, index: Index, dense_weight: float = 0.5, year_weight: float = 0.35, kind_weight: float = 0.2, candidates: int = 200):
+    def __init__(
+        self,
+        index: Index,
+        dense_weight: float = 0.5,
+        year_weight: float = 0.35,
+        kind_weight: float = 0.2,
+        candidates: int = 200,
+        expansion_weight: float = 0.4,
+    ):
         self.index = index
+        self.expansion_weight = expansion_weight  # thesaurus synonyms count this much of a question's own word
         self.dense_weight = dense_weight
         self.year_weight = year_weight
         self.kind_weight = kind_weight
@@ -76,7 +85,10 @@ class Retriever:
         return query_frame(question, self.present)
 
     def lexical_scores(self, question: str) -> np.ndarray:
-        return self.index.lexical.scores(self.index.tokenizer.query_tokens(question))
+        tok = self.index.tokenizer
+        own = tok.query_tokens(question)
+        expansion = tok.expansion_tokens(question, own) if self.expansion_weight else []
+        return self.index.lexical.scores(own, expansion, self.expansion_weight)
 
     def search(self, question: str, k: int = 10, frame: QueryFrame | None = None) -> list[Hit]:
         n = len(self.clauses)
