@@ -496,6 +496,11 @@ class LexicalIndex:
         `expansion` (thesaurus synonyms) is scored apart and added with `expansion_weight`, so a
         synonym counts less than the question's own word: BM25(own) + w * BM25(expansion).
         """
+        c, p = self.parts(tokens, expansion, expansion_weight)
+        return c + self.context_weight * p if self.context_weight else c
+
+    def parts(self, tokens: list[str], expansion: list[str] = (), expansion_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(clause BM25, its paragraph's BM25) of every clause, each scaled to its best one."""
         n = len(self.para_of)
         n_para = int(self.para_of.max(initial=-1)) + 1
         c = self._scores(self.clauses, tokens, n)
@@ -503,10 +508,9 @@ class LexicalIndex:
         if expansion and expansion_weight:
             c = c + expansion_weight * self._scores(self.clauses, list(expansion), n)
             p = p + expansion_weight * self._scores(self.paragraphs, list(expansion), n_para)
-        out = c / c.max() if c.max() > 0 else c
-        if self.context_weight and p.max() > 0:
-            out = out + self.context_weight * (p / p.max())[self.para_of]
-        return out
+        c = c / c.max() if c.max() > 0 else c
+        p = (p / p.max() if p.max() > 0 else p)[self.para_of]
+        return c, p
 
     def raw_clause_scores(self, tokens: list[str]) -> np.ndarray:
         return self._scores(self.clauses, tokens, len(self.para_of))
