@@ -77,3 +77,43 @@ def answerer(seed_index):
     from qa.answer import Answerer
 
     return Answerer(seed_index)
+
+
+# Quality of each named question set (qa.evalsets), collected by tests/test_eval_sets.py and
+# printed at the end of the run beside the gate and issue #12's target.
+EVAL_REPORT: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="session")
+def set_index(tmp_path_factory, seed_index):
+    """name -> index of a question set's documents (corpus embedder), built once per session.
+
+    Skips when the set's folders are not on this machine (../shared/corpora is beside the
+    repository on the team's machines, not in a fresh clone).
+    """
+    from qa.evalsets import eval_sets, seeds_for
+    from qa.index import Settings, build_index
+
+    built = {"seeds": seed_index}
+
+    def get(name: str):
+        evset = eval_sets()[name]
+        if evset.missing():
+            pytest.skip(f"question set {name}: not on this machine: {', '.join(map(str, evset.missing()))}")
+        if name not in built:
+            folder = tmp_path_factory.mktemp(f"index-{name}") / "index"
+            built[name] = build_index(folder, seeds_for(evset, folder), Settings(embedder="corpus"))
+        return built[name]
+
+    return get
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not EVAL_REPORT:
+        return
+    terminalreporter.section("question sets: measured · gate · issue #12 target")
+    for name, rows in EVAL_REPORT.items():
+        for metric, (value, gate, target) in rows.items():
+            g = f"{gate[0]} {gate[1]:.2f}" if gate else "—"
+            t = f"{target[0]} {target[1]:.2f}" if target else "—"
+            terminalreporter.write_line(f"{name:14s} {metric:18s} {value:6.3f}   gate {g:8s} target {t}")
