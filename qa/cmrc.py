@@ -278,7 +278,7 @@ def fit_ranker(path: Path, out: Path, limit: int | None = None, depth: int = 30)
     """Fit the sentence ranker on a SQuAD-style file and write its weights as JSON."""
     from .corpus import load_corpus
     from .index import Settings, build_index
-    from .rerank import Weights, fit_listwise, hit_at_1
+    from .rerank import FEATURES, Weights, fit_listwise, hit_at_1
     from .retrieve import Retriever
 
     articles = read_squad(Path(path), limit)
@@ -290,6 +290,8 @@ def fit_ranker(path: Path, out: Path, limit: int | None = None, depth: int = 30)
         questions = _questions(articles, stems)
         groups = ranker_groups(retriever, questions, depth)
         w = fit_listwise(groups, L2)
+        # CMRC has no dates: the time prior cannot be learned there and keeps the fused score's weight
+        w[FEATURES.index("time")] = w[FEATURES.index("fused")]
         cv = cross_validate(retriever, questions, stems, depth)
     weights = Weights(tuple(round(float(x), 6) for x in w), depth, f"fitted on {Path(path).name} ({len(questions)} questions), listwise softmax, L2 {L2}")
     data = weights.to_dict(train_hit_at_1=round(hit_at_1(groups, w), 4), cross_validated=cv)

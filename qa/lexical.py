@@ -204,10 +204,16 @@ class Tokenizer:
     def content_words(self, text: str) -> list[str]:
         """The question's words that say what it is about: no stop words, question words or years.
 
-        A run jieba's HMM guessed ("能涨": not a dictionary word) is read character by character,
-        as phrase keys are, so a guess is never a content word nothing else can match.
+        A word jieba's HMM guessed stays whole (碳达峰, 营改增 are the terms asked about), except
+        where a phrase key was read inside it ("能涨" holds the key 涨): then its characters.
         """
-        return [w for w in self.lexicon.units(self.query_words(text), self._is_word) if _content(w)]
+        words = self.query_words(text)
+        keys = {k for k, _ in self.lexicon.phrase_matches(words, self._is_word)}
+        out: list[str] = []
+        for w in words:
+            parts = self.lexicon.units([w], self._is_word)
+            out.extend(parts if len(parts) > 1 and keys & set(parts) else [w])
+        return [w for w in out if _content(w)]
 
     def query_tokens(self, text: str) -> list[str]:
         """Tokens of a question: content words, their bigrams, and the words its synonyms stand for.

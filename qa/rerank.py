@@ -4,7 +4,9 @@ Keyword and dense scores find the right paragraph far more often than the right 
 (a question's words are spread over the paragraph; the answer sentence holds few of them). The
 ranker looks again at the first `depth` candidates with features a reader uses:
 
-- the fused retrieval score, its keyword (clause, paragraph) and dense parts, the rank;
+- the fused retrieval score, its keyword (clause, paragraph) and dense parts, the rank, and the
+  time prior once more on its own (CMRC has no dates to learn its weight from, so it is given
+  the fused score's weight: a year or plan/result mismatch keeps the weight it has in fusion);
 - how much of the question (idf-weighted) the clause holds, and its window (previous, it, next);
 - answer type: a question asking 多少/几 wants a quantity, 哪一年/何时 a date, 谁 a person,
   哪里 a place, 为什么 a reason — does the clause hold one the question does not already name?
@@ -32,6 +34,7 @@ from .facts import BASE_UNITS
 
 FEATURES = (
     "fused",
+    "time",
     "clause_lex",
     "para_lex",
     "best_paragraph",
@@ -86,6 +89,9 @@ _ASKING = re.compile(
     r"[谁几吗呢吧啊是的了有在和与及或被把对为以之其这那个么哪何]"
 )
 _RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
+# Words that name the document asked about, not what is asked in it ("二十大报告说…", "公报提出…"):
+# rare in the document's own text, they would pull in the one sentence that names it.
+_DOC_NAMING = re.compile(r"(?:第?[一二三四五六七八九十]+(?:次全国代表)?大|政府工作|全会|党代会)(?:的|上的)?报告|[一二三四五六七八九十]+大|政府工作报告|工作报告|公报|全会|报告")
 
 
 def _bigrams(text: str) -> set[str]:
@@ -93,8 +99,9 @@ def _bigrams(text: str) -> set[str]:
 
 
 def question_bigrams(question: str) -> set[str]:
-    """Character bigrams of what a question is about (question words and particles cut out)."""
-    return _bigrams(_ASKING.sub(" ", question))
+    """Character bigrams of what a question is about (question words, particles and words that
+    name the document cut out)."""
+    return _bigrams(_ASKING.sub(" ", _DOC_NAMING.sub(" ", question)))
 
 
 def _common_run(a: str, b: str) -> int:
@@ -247,7 +254,7 @@ class SentenceRanker:
         # the documents' words the lexicon's phrase tables give for the question's (GDP → 地区生产总值)
         targets = " ".join(t for _, ts in tok.synonym_matches(question) for t in ts)
         q_grams = sorted(question_bigrams(question + " " + targets))
-        q_core = _ASKING.sub("", question)
+        q_core = _ASKING.sub("", _DOC_NAMING.sub("", question))
         m = _DEFINE_Q.search(question.strip())
         defined = (m.group("a") or m.group("b")).strip(" “”\"「」") if m else ""
         listing, purpose = bool(_LIST_Q.search(question)), bool(_PURPOSE_Q.search(question))
@@ -276,6 +283,7 @@ class SentenceRanker:
                 return float(g_idf[[g in t for g in q_grams]].sum()) / g_total if g_total else 0.0
             out[r] = (
                 parts["fused"][r],
+                parts["time"][r],
                 parts["clause_lex"][r],
                 parts["para_lex"][r],
                 float(parts["para_lex"][r] >= 1.0),

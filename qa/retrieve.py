@@ -193,6 +193,7 @@ class Retriever:
         c, p = f.clause_lex[head], f.para_lex[head]
         parts = {
             "fused": f.score[head],
+            "time": f.time[head],
             "clause_lex": c / c.max() if len(c) and c.max() > 0 else c,
             "para_lex": p / p.max() if len(p) and p.max() > 0 else p,
             "dense": f.dense_n[head],
