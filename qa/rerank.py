@@ -143,7 +143,7 @@ class Weights:
     source: str = ""
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Weights":
+    def load(cls, path: Path | None = None) -> Weights:
         text = Path(path).read_text(encoding="utf-8") if path else resources.files("qa").joinpath("data", "sentence_ranker.json").read_text(encoding="utf-8")
         data = json.loads(text)
         if tuple(data.get("features", ())) != FEATURES:

@@ -89,7 +89,7 @@ class Retriever:
         kind_weight: float = 0.2,
         candidates: int = 200,
         expansion_weight: float = 0.4,
-        ranker: "SentenceRanker | bool | None" = True,
+        ranker: SentenceRanker | bool | None = True,
         neural="auto",
         neural_weight: float = 1.0,
     ):
@@ -162,7 +162,7 @@ class Retriever:
         rows, feats = self._head_features(question, f, f.order[:depth], ranker)
         return rows, feats
 
-    def _fused(self, question: str, frame: QueryFrame) -> "_Fused":
+    def _fused(self, question: str, frame: QueryFrame) -> _Fused:
         n = len(self.clauses)
         lex_c, lex_p = self.lexical_parts(question)
         cw = self.index.lexical.context_weight
@@ -189,7 +189,7 @@ class Retriever:
         order = np.argsort(-score, kind="stable")
         return _Fused(pool, order, score, lex_pool, dense_pool, time, lex_c[pool], lex_p[pool], dense_n)
 
-    def _head_features(self, question: str, f: "_Fused", head: np.ndarray, ranker) -> tuple[np.ndarray, np.ndarray]:
+    def _head_features(self, question: str, f: _Fused, head: np.ndarray, ranker) -> tuple[np.ndarray, np.ndarray]:
         c, p = f.clause_lex[head], f.para_lex[head]
         parts = {
             "fused": f.score[head],
@@ -201,7 +201,7 @@ class Retriever:
         rows = f.pool[head]
         return rows, ranker.features(question, rows, parts)
 
-    def _rerank(self, question: str, f: "_Fused") -> tuple[np.ndarray, np.ndarray]:
+    def _rerank(self, question: str, f: _Fused) -> tuple[np.ndarray, np.ndarray]:
         """The leading candidates in the sentence ranker's order (plus the neural reranker's score).
 
         Only the order changes: the candidate put at rank r takes the fused score that rank had,

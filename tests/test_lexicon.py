@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa.lexical import LexicalIndex, Tokenizer
-from qa.lexicon import MAX_GROUP, Lexicon, cilin_groups, cilin_path, cilin_thesaurus, read_table
+from qa.lexicon import (
+    MAX_GROUP,
+    Lexicon,
+    cilin_groups,
+    cilin_path,
+    cilin_thesaurus,
+    read_table,
+)
 
 from .conftest import ROOT, SEEDS
 

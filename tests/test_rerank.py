@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from qa.dense import packaged_model_path
-from qa.rerank import FEATURES, NeuralReranker, Weights, _is_cross_encoder, fit_listwise, fit_pairwise, hit_at_1, question_bigrams, question_type
+from qa.rerank import (
+    FEATURES,
+    NeuralReranker,
+    Weights,
+    _is_cross_encoder,
+    fit_listwise,
+    fit_pairwise,
+    hit_at_1,
+    question_bigrams,
+    question_type,
+)
 
 PROSE = """东关街是中国江苏省扬州市广陵区的一条东西向街道，全长1122米，宽约5米。东关街历史悠久，是扬州城里最具代表性的一条历史老街。街上的老字号有谢馥春、四美酱园和富春茶社。东关街在唐代就已是繁华的商业街。
 谢馥春创立于清朝道光年间，以香粉闻名。1830年，谢宏业在东关街开设了谢馥春香粉铺。谢馥春的香粉曾被定为清廷贡粉。
