@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -59,6 +60,7 @@ FEATURES = (
     "log_length",
 )
 
+LOCAL_CACHE = 4096  # documents and paragraphs whose bigram counts are kept between questions
 _NUMBER_Q = re.compile(r"多少|几[个名位人岁倍种项座家所条只头部本届次场年天月周级层公米千万亿]|多[大高长重远久宽深厚]|第几|几成|百分之几|什么数")
 _DATE_Q = re.compile(r"哪一?年|何年|哪一?天|何时|什么时候|什么时间|几月|几号|哪个时期|什么时期|哪个朝代|什么朝代|哪个世纪|什么年代|多久以前|哪一日")
 _PERSON_Q = re.compile(r"谁|哪一?位|何人|什么人|哪个人|哪些人")
@@ -172,7 +174,8 @@ class SentenceRanker:
         self._df = np.diff(np.asarray(bm25.scores["indptr"]))
         self._n = int(bm25.scores["num_docs"])
         self._pos = None
-        self._local: dict[str, tuple[int, dict[str, int]]] = {}
+        # bigram counts of the documents and paragraphs candidates came from, the most recent kept
+        self._local: OrderedDict[str, tuple[int, dict[str, int]]] = OrderedDict()
         self._doc_range: dict[str, tuple[int, int]] | None = None
 
     def idf(self, word: str) -> float:
@@ -193,9 +196,17 @@ class SentenceRanker:
     def _tagged(self, text: str) -> tuple[tuple[str, str], ...]:
         return tuple((w, f) for w, f in self._posseg().lcut(text))
 
+    def _remember(self, key: str, value: tuple[int, dict[str, int]]) -> tuple[int, dict[str, int]]:
+        self._local[key] = value
+        if len(self._local) > LOCAL_CACHE:
+            self._local.popitem(last=False)
+        return value
+
     def _doc_stats(self, doc_id: str) -> tuple[int, dict[str, int]]:
         """(clauses, clauses holding each bigram) of one document: how common a bigram is there."""
-        if doc_id not in self._local:
+        if doc_id in self._local:
+            self._local.move_to_end(doc_id)
+        else:
             if self._doc_range is None:
                 self._doc_range = {}
                 for i, c in enumerate(self.clauses):
@@ -206,13 +217,15 @@ class SentenceRanker:
             for c in self.clauses[a:b]:
                 for g in _bigrams(c.text):
                     df[g] = df.get(g, 0) + 1
-            self._local[doc_id] = (b - a, df)
+            return self._remember(doc_id, (b - a, df))
         return self._local[doc_id]
 
     def _para_stats(self, doc_id: str, para: int) -> tuple[int, dict[str, int]]:
         """(clauses, clauses holding each bigram) of one paragraph."""
         key = f"{doc_id}\0{para}"
-        if key not in self._local:
+        if key in self._local:
+            self._local.move_to_end(key)
+        else:
             self._doc_stats(doc_id)
             a, b = self._doc_range[doc_id]
             df: dict[str, int] = {}
@@ -222,7 +235,7 @@ class SentenceRanker:
                     n += 1
                     for g in _bigrams(c.text):
                         df[g] = df.get(g, 0) + 1
-            self._local[key] = (n, df)
+            return self._remember(key, (n, df))
         return self._local[key]
 
     def _sentence(self, i: int) -> str:
