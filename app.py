@@ -71,6 +71,7 @@ mark.cited {outline: 2px solid #f0b400;}
 .v-contradicted {background: #fdecea; border-color: #e57373;}
 .v-partly {background: #fff8e1; border-color: #ffb300;}
 .v-not_found {background: #eceff1; border-color: #90a4ae;}
+.v-scope {background: #e3f2fd; border-color: #64b5f6;}
 .doc-head {margin-bottom: .5rem;}
 .doc-head .meta {color: var(--body-text-color-subdued); font-size: .9rem;}
 .focus-banner {padding: .5rem .8rem; border-radius: 6px; background: #fff8e1; border: 1px solid #ffb300; margin-bottom: .6rem;}

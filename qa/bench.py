@@ -492,7 +492,7 @@ def _references(index, questions: list[str], tokens: list[list[str]], qvecs: np.
     flat.add(vectors)
     flat_build = time.perf_counter() - t
     flat.search(qvecs[:5], 10)
-    dense_ref = _timed(lambda v: flat.search(v[None, :], 10), qvecs)
+    dense_ref = _timed(lambda v, flat=flat: flat.search(v[None, :], 10), qvecs)
     _, exact = flat.search(qvecs, 10)
     _, ours = index.vectors.search(qvecs, 10)
     recall = float(np.mean([len(set(a) & set(b)) / max(1, len(set(b) - {-1})) for a, b in zip(ours, exact)]))

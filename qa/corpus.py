@@ -44,6 +44,8 @@ class DocInfo:
     source: str
     sha256: str
     cataloged: bool
+    region: str = ""  # the jurisdiction its figures speak for (qa.jurisdiction)
+    level: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,9 @@ class Corpus:
 
 
 def info(doc: Document) -> DocInfo:
-    return DocInfo(doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged)
+    return DocInfo(
+        doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged, doc.region, doc.level
+    )
 
 
 def load_corpus(folder: Path, segmenter: Segmenter | None = None) -> tuple[Corpus, list[Document]]:

@@ -115,7 +115,7 @@ class CorpusEmbedder:
         self._keys: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lookup tables from vocab, made on first use
         self._proj: np.ndarray | None = None  # components.T, contiguous
 
-    def fit(self, texts: list[str]) -> "CorpusEmbedder":
+    def fit(self, texts: list[str]) -> CorpusEmbedder:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -213,7 +213,7 @@ class CorpusEmbedder:
         np.save(folder / "components.npy", self.components, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path) -> "CorpusEmbedder":
+    def load(cls, folder: Path) -> CorpusEmbedder:
         meta = json.loads((folder / "embedder.json").read_text(encoding="utf-8"))
         self = cls(dim=int(meta["dim"]))
         self.vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
@@ -309,7 +309,7 @@ class VectorIndex:
         self.index = index
 
     @classmethod
-    def empty(cls, dim: int, n: int, exact_limit: int = EXACT_LIMIT, seed: int = 0) -> "VectorIndex":
+    def empty(cls, dim: int, n: int, exact_limit: int = EXACT_LIMIT, seed: int = 0) -> VectorIndex:
         """An index to receive n vectors: flat, or an untrained IVF sized for n."""
         import faiss
 
@@ -335,7 +335,7 @@ class VectorIndex:
         self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     @classmethod
-    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> "VectorIndex":
+    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
         self = cls.empty(dim, n, exact_limit)
@@ -382,7 +382,7 @@ class VectorIndex:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path, nprobe: int | None = None) -> "VectorIndex":
+    def load(cls, path: Path, nprobe: int | None = None) -> VectorIndex:
         import faiss
 
         index = faiss.read_index(str(path))

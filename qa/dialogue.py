@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .timescope import TIME_WORDS
+
 MAX_FOLLOW_UP = 16  # characters, after stripping punctuation; longer questions stand alone
 
-_TIME = r"(?:19|20)\d{2}年|今年|去年|明年|前年|本年|上年|上一年|过去一年"
+_TIME = f"(?:{TIME_WORDS})"  # every time expression the time model reads (qa.timescope)
 _KIND = r"目标|计划|安排|完成情况|完成了多少|完成多少|实际完成|完成|实际|结果|成效|进展"
 _DOC = r"(?:政府)?工作报告|报告|公报|全会公报|规划|纲要|意见|方案|通知|决定"
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .text import repo_root, seed_files
+from .text import LEXICON, read_lexicon, repo_root, seed_files
 
 
 def corpora_dir() -> Path:
@@ -80,17 +80,18 @@ def merged_folder(folders: tuple[Path, ...], dest: Path) -> Path:
     """
     dest = Path(dest)
     if dest.exists():
-        catalog = dest / "catalog.toml"
-        stray = [p for p in dest.rglob("*") if not p.is_symlink() and p.is_file() and p != catalog]
+        catalog, lexicon = dest / "catalog.toml", dest / LEXICON
+        stray = [p for p in dest.rglob("*") if not p.is_symlink() and p.is_file() and p not in (catalog, lexicon)]
         if stray or (catalog.exists() and not catalog.read_text(encoding="utf-8").startswith(MARK)):
             raise InputError(f"{dest} 不是 qa eval 建立的合并目录，未改动；请换一个索引目录")
         for p in sorted(dest.rglob("*"), reverse=True):
-            if p.is_symlink() or p == catalog:
+            if p.is_symlink() or p in (catalog, lexicon):
                 p.unlink()
             elif p.is_dir():
                 p.rmdir()
     dest.mkdir(parents=True, exist_ok=True)
     parts = [MARK + ", ".join(Path(f).resolve().as_posix() for f in folders) + "\n"]
+    lexicons = []
     for folder in folders:
         folder = Path(folder).resolve()
         for path in seed_files(folder):
@@ -100,10 +101,14 @@ def merged_folder(folders: tuple[Path, ...], dest: Path) -> Path:
                 raise InputError(f"合并目录时文件名重复：{rel.as_posix()}（{folder}）")
             link.parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(path)
+        if read_lexicon(folder):
+            lexicons.append(f"# {folder / LEXICON}\n" + read_lexicon(folder))
         catalog = folder / "catalog.toml"
         if catalog.exists():
             parts.append(f"\n# {catalog}\n" + catalog.read_text(encoding="utf-8"))
     (dest / "catalog.toml").write_text("".join(parts), encoding="utf-8")
+    if lexicons:  # each folder's own words, for the one index over all of them
+        (dest / LEXICON).write_text("\n".join(lexicons), encoding="utf-8")
     return dest
 
 

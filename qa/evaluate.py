@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 from .answer import Answerer
@@ -180,7 +181,9 @@ def evaluate(index: Index, questions: list[dict], answerer: Answerer | None = No
     if metrics["false_abstention"] > MAX_FALSE_ABSTENTION:
         failed.append("false_abstention")
     rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
-    return {"metrics": rounded, "failed": failed, "short_of_issue": issue_gaps(rounded), "details": details}
+    # The weights and thresholds the run used, so a number can be traced to what produced it.
+    config = {"retrieval": asdict(answerer.retriever.config), "answer": asdict(answerer.config)}
+    return {"metrics": rounded, "failed": failed, "short_of_issue": issue_gaps(rounded), "config": config, "details": details}
 
 
 def calibrate(index: Index, questions: list[dict], thresholds: tuple[float, ...] = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)) -> list[dict]:

@@ -30,9 +30,9 @@ from .corpus import Corpus, DocInfo, load_corpus
 from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
-from .lexical import LexicalIndex, TokenIds, TokenJob, Tokenizer
+from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
 from .segment import Clause, Segmenter
-from .text import Skipped, display_path, repo_root, seed_files
+from .text import LEXICON, Skipped, display_path, read_lexicon, repo_root, seed_files
 
 FORMAT = 2  # 2: BM25 arrays from token ids, IVF above the exact limit
 HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
@@ -88,9 +88,10 @@ def seeds_fingerprint(folder: Path) -> dict[str, str]:
     out = {}
     for p in seed_files(folder):
         out[p.relative_to(folder).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
-    cat = folder / "catalog.toml"
-    if cat.exists():
-        out["catalog.toml"] = hashlib.sha256(cat.read_bytes()).hexdigest()
+    for name in ("catalog.toml", LEXICON):
+        extra = folder / name
+        if extra.exists():
+            out[name] = hashlib.sha256(extra.read_bytes()).hexdigest()
     return out
 
 
@@ -243,7 +244,8 @@ def build_index(
     clauses = list(corpus.clauses)
     n = len(clauses)
     show = progress if progress is not None else (sys.stderr.isatty() and n > 5000)
-    tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams)
+    lexicon = read_lexicon(seeds) if seeds is not None else ""
+    tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams, lexicon=lexicon)
     note = ""
     if embedder is None:
         embedder, note = resolve_embedder(settings.embedder)
@@ -266,6 +268,7 @@ def build_index(
             vectors.save(tmp / "dense.faiss")
             dense_info = vectors.describe()
             del vectors
+            (tmp / LEXICON).write_text(lexicon, encoding="utf-8")  # the corpus's own words, for queries
             (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
             with open(tmp / "clauses.jsonl", "w", encoding="utf-8") as f:
                 for c in clauses:
@@ -393,7 +396,7 @@ def pipeline_fingerprint() -> str:
     time scope, facts, tokens — so that an upgrade of any of them rebuilds old indexes."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in [here / f"{m}.py" for m in ("text", "segment", "timescope", "facts", "lexical", "lexicon")] + sorted((here / "data").glob("*")):
+    for path in [here / f"{m}.py" for m in ("text", "jurisdiction", "segment", "timescope", "facts", "lexical", "lexicon")] + sorted((here / "data").glob("*")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -439,7 +442,8 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
         )
     skipped = tuple(Skipped(**s) for s in manifest.get("skipped", []))
     corpus = Corpus(docs, clauses, skipped)
-    tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"])
+    lexicon = (folder / LEXICON).read_text(encoding="utf-8") if (folder / LEXICON).exists() else ""
+    tokenizer = Tokenizer(bigrams=manifest["settings"]["bigrams"], lexicon=lexicon)
     notes = [manifest["embedder_note"]] if manifest.get("embedder_note") else []
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
 

@@ -17,13 +17,14 @@ import os
 import re
 from array import array
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .lexicon import Lexicon, read_table
+from .timescope import JUST_REVIEWED, RELATIVE
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _YEARS = re.compile(r"(?:19|20)\d{2}年?")
@@ -32,15 +33,16 @@ STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 有 吗 呢 啊 吧 把 被 对 为 以 等 将 要 也 都 就 并 其 之 这 那 个 年 月 日
     什么 哪些 哪个 哪里 多少 怎么 怎样 如何 几 请问 一下 关于 方面 情况 是否 有没有 打算 目标 计划 今年 明年 去年
     主要 具体 我们 我市 全市 一个 一些 进行 工作 一共 总共 分别 还要 还能 能够 可以""".split()
-)
-# Words every question about these documents may carry that say nothing about which clause.
-GENERIC = frozenset("呼和浩特 呼市 首府 市里 城里 政府 市政府 家里 家门口 全区 新的".split())
+) | frozenset(RELATIVE) | frozenset(JUST_REVIEWED)  # time words say when, which the time prior handles
+# Words a question may carry that say nothing about which clause. A corpus's own place names
+# (tagged ns in its lexicon.txt) join them for that corpus (Tokenizer.generic).
+GENERIC = frozenset("市里 城里 政府 市政府 家里 家门口 全区 全市 全国 新的".split())
 
 
 _MISSING = object()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _joins(ch: str) -> bool:
     import jieba
 
@@ -59,23 +61,36 @@ def read_synonyms(text: str) -> list[tuple[str, tuple[str, ...]]]:
 class Tokenizer:
     """The project's own jieba tokenizer with the domain dictionary, plus CJK bigrams."""
 
-    def __init__(self, userdict: str | None = None, synonyms: str | None = None, bigrams: bool = True, thesaurus: bool = True):
+    def __init__(self, userdict: str | None = None, synonyms: str | None = None, bigrams: bool = True, lexicon: str = "", thesaurus: bool = True):
+        """`lexicon` is a corpus's own lexicon.txt: `word [freq [tag]]` lines for its names and
+        slogans (a place name tagged ns), and `colloquial<TAB>document words` lines for what
+        people call them; it adds to the general vocabulary in qa/data (qa.lexicon). `thesaurus`
+        turns the Cilin synonyms on."""
         import jieba
 
         jieba.setLogLevel(60)
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        for line in (userdict if userdict is not None else _data("userdict.txt")).splitlines():
+        own_words = [line for line in lexicon.splitlines() if "\t" not in line]
+        own_synonyms = "\n".join(line for line in lexicon.splitlines() if "\t" in line and not line.startswith("#"))
+        places = set()
+        for line in (userdict if userdict is not None else _data("userdict.txt")).splitlines() + own_words:
             parts = line.split()
             if parts and not parts[0].startswith("#"):
                 self._jieba.add_word(parts[0], int(parts[1]) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
-        self.lexicon = Lexicon.default(synonyms, thesaurus=thesaurus)
+                if line in own_words and len(parts) > 2 and parts[2] == "ns":
+                    places.add(parts[0])
+        table = (synonyms if synonyms is not None else _data("synonyms.tsv")) + "\n" + own_synonyms
+        self.lexicon = Lexicon.default(table, thesaurus=thesaurus)
         self.synonyms = self.lexicon.phrases  # (key, document words), longest key first
         # A phrase key is matched against whole words, so jieba must know it as one: "固投" in
         # "固投要涨多少" is cut off as a word, while 覆盖 stays one word and never yields 盖.
         for key, _ in self.synonyms:
             if len(key) > 1 and not self._jieba.FREQ.get(key):
                 self._jieba.add_word(key)
+        # The corpus's own places say nothing about which of its clauses a question means.
+        self.places = frozenset(places)
+        self.generic = GENERIC | places | {key for key, targets in self.synonyms if places & set(targets)}
         self.bigrams = bigrams
         self._score_words()
 
@@ -198,6 +213,9 @@ class Tokenizer:
         覆盖 does not match 盖, 工业增加值 does not match 增加)."""
         return self.lexicon.phrase_matches(self.query_words(text), self._is_word)
 
+    def _content(self, w: str) -> bool:
+        return bool(_TOKEN_OK.search(w)) and w not in STOPWORDS and w not in self.generic and (len(w) > 1 or w.isdigit())
+
     def _is_word(self, w: str) -> bool:
         return bool(self._jieba.FREQ.get(w))
 
@@ -213,7 +231,7 @@ class Tokenizer:
         for w in words:
             parts = self.lexicon.units([w], self._is_word)
             out.extend(parts if len(parts) > 1 and keys & set(parts) else [w])
-        return [w for w in out if _content(w)]
+        return [w for w in out if self._content(w)]
 
     def query_tokens(self, text: str) -> list[str]:
         """Tokens of a question: content words, their bigrams, and the words its synonyms stand for.
@@ -225,7 +243,7 @@ class Tokenizer:
         out: list[str] = []
         prev = ""
         for w in words:
-            if not _content(w):
+            if not self._content(w):
                 prev = ""
                 continue
             out.extend(self.words(w))
@@ -251,8 +269,6 @@ class Tokenizer:
         return list(dict.fromkeys(out))
 
 
-def _content(w: str) -> bool:
-    return bool(_TOKEN_OK.search(w)) and w not in STOPWORDS and w not in GENERIC and (len(w) > 1 or w.isdigit())
 
 
 # ---------------------------------------------------------------------------------------
@@ -284,7 +300,7 @@ class TokenIds:
         terms = self.terms
         return [terms[j] for j in self.ids[self.offsets[i] : self.offsets[i + 1]].tolist()]
 
-    def gather(self, rows: np.ndarray, group_offsets: np.ndarray, block: int = 65_536) -> "TokenIds":
+    def gather(self, rows: np.ndarray, group_offsets: np.ndarray, block: int = 65_536) -> TokenIds:
         """New texts, each the rows rows[group_offsets[g]:group_offsets[g + 1]] joined end to end."""
         rows = np.asarray(rows, dtype=np.int64)
         lengths = np.diff(self.offsets)[rows]
@@ -299,7 +315,7 @@ class TokenIds:
         return TokenIds(out, ends[np.asarray(group_offsets, dtype=np.int64)], self.vocab)
 
     @classmethod
-    def from_lists(cls, tokens: list[list[str]]) -> "TokenIds":
+    def from_lists(cls, tokens: list[list[str]]) -> TokenIds:
         terms, ids, lengths = _encode_lists(tokens)
         return _merge([(terms, ids, lengths)])
 
@@ -361,7 +377,7 @@ class TokenJob:
     keep their order and ids are numbered by first appearance either way.
     """
 
-    def __init__(self, tokenizer: "Tokenizer", texts: list[str], workers: int | None = None, chunk: int = CHUNK):
+    def __init__(self, tokenizer: Tokenizer, texts: list[str], workers: int | None = None, chunk: int = CHUNK):
         global _WORK
         self.tokenizer, self.texts = tokenizer, texts
         self.workers = default_workers(len(texts)) if workers is None else max(1, int(workers))
@@ -393,14 +409,14 @@ class TokenJob:
             self._pool = None
             _WORK = None
 
-    def __enter__(self) -> "TokenJob":
+    def __enter__(self) -> TokenJob:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def tokenize(tokenizer: "Tokenizer", texts: list[str], workers: int | None = None) -> TokenIds:
+def tokenize(tokenizer: Tokenizer, texts: list[str], workers: int | None = None) -> TokenIds:
     """Index tokens of every text as TokenIds (in parallel for large lists)."""
     with TokenJob(tokenizer, texts, workers) as job:
         return job.result()
@@ -535,7 +551,7 @@ class LexicalIndex:
         np.save(folder / "para_of.npy", self.para_of, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, k1: float, b: float, context_weight: float, mmap: bool = False) -> "LexicalIndex":
+    def load(cls, folder: Path, k1: float, b: float, context_weight: float, mmap: bool = False) -> LexicalIndex:
         import bm25s
 
         self = cls(k1, b, context_weight)

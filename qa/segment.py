@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from . import facts as facts_mod
 from .facts import Fact
 from .text import Document
-from .timescope import NONE, Frame, Scope, heading_scope, text_scope
+from .timescope import NONE, TIME_EXPR, Frame, Scope, heading_scope, text_scope
 
 _OPEN, _CLOSE = "“‘《「『【（(", "”’》」』】）)"
 _ENUM = re.compile(r"(?:首先|其次|最后|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+，)")
-_TIME_LEAD = re.compile(r"(?:今年|明年|去年|(?:19|20)\d{2}年)")
 _MAX_QUOTE = 150  # an unclosed quote stops protecting the text after this many characters
 
 _LEVELS = (
@@ -122,8 +121,8 @@ def split_clause(text: str, a: int, b: int, min_len: int = 40) -> list[tuple[int
     for pa, pb in spans(text, a, b, "，"):
         # 、 splits only where the time frame shifts ("、今年还要…").
         cur = pa
-        for sa, sb in spans(text, pa, pb, "、"):
-            if sa > pa and _TIME_LEAD.match(text, sa):
+        for sa, _sb in spans(text, pa, pb, "、"):
+            if sa > pa and TIME_EXPR.match(text, sa):
                 parts.append((cur, sa))
                 cur = sa
         parts.append((cur, pb))
@@ -133,7 +132,7 @@ def split_clause(text: str, a: int, b: int, min_len: int = 40) -> list[tuple[int
     has_fig = False
     for pa, pb in parts:
         fig = _has_figure(text, pa, pb)
-        new = not groups or (has_fig and (fig and not _only_rank(text, pa, pb) or _TIME_LEAD.match(text, pa)))
+        new = not groups or (has_fig and (fig and not _only_rank(text, pa, pb) or TIME_EXPR.match(text, pa)))
         if new:
             groups.append([pa, pb])
             has_fig = fig

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CatalogError
+from .jurisdiction import LEVELS, from_issuer
 
 SUFFIXES = (".txt", ".md", ".pdf", ".docx")
 TERMINALS = "。！？；：…!?;:"
@@ -70,6 +71,8 @@ class Document:
     # Raw offsets where PDF pages start; empty for other formats.
     page_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
     cataloged: bool = True
+    region: str = ""  # jurisdiction (qa.jurisdiction): from the catalog, else from the issuer
+    level: str = ""
 
     @property
     def year(self) -> int | None:
@@ -266,7 +269,7 @@ def normalize(raw: str) -> tuple[str, list[int], list[tuple[int, int]]]:
             chars.append("\n")
             offs.append(paras[p - 1][-1][2])  # the raw newline ending the previous paragraph
         start = len(chars)
-        for j, (a, b, nl) in enumerate(lines):
+        for j, (a, b, _nl) in enumerate(lines):
             if j and chars and chars[-1].isascii() and chars[-1].isalnum() and raw[a].isascii() and raw[a].isalnum():
                 chars.append(" ")  # a Latin word gap stands for the line break
                 offs.append(lines[j - 1][2])
@@ -325,6 +328,8 @@ class CatalogEntry:
     date: str = ""
     kind: str = "other"
     this_year: int | None = None
+    region: str = ""  # the jurisdiction it speaks for (全国, 呼和浩特市); read from the issuer when absent
+    level: str = ""  # national | province | city | county
 
 
 def read_catalog(folder: Path) -> dict[str, CatalogEntry]:
@@ -343,6 +348,9 @@ def read_catalog(folder: Path) -> dict[str, CatalogEntry]:
         this_year = entry.get("this_year")
         if this_year is not None and not isinstance(this_year, int):
             raise CatalogError(f"{path}：{name} 的 this_year 应是整数年份，实际是 {this_year!r}")
+        level = str(entry.get("level", ""))
+        if level and level not in LEVELS:
+            raise CatalogError(f"{path}：{name} 的 level 应是 {'、'.join(LEVELS)} 之一，实际是 {level!r}")
         date = str(entry.get("date", ""))
         if date and not re.fullmatch(r"\d{4}(-\d{1,2}(-\d{1,2})?)?", date):
             raise CatalogError(f"{path}：{name} 的 date 应写成 YYYY、YYYY-MM 或 YYYY-MM-DD，实际是 {date!r}")
@@ -353,6 +361,8 @@ def read_catalog(folder: Path) -> dict[str, CatalogEntry]:
             date=date,
             kind=str(entry.get("kind", "other")),
             this_year=this_year,
+            region=str(entry.get("region", "")),
+            level=level,
         )
     return out
 
@@ -398,6 +408,10 @@ def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
     this_year = entry.this_year
     if this_year is None and date:
         this_year = int(date[:4])
+    region, level = entry.region, entry.level
+    if not region or not level:
+        derived = from_issuer(entry.issuer)
+        region, level = region or derived[0], level or derived[1]
     return Document(
         id=entry.id,
         title=entry.title or detected or path.stem,
@@ -415,16 +429,27 @@ def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
         title_span=title_span,
         page_starts=page_starts,
         cataloged=cataloged,
+        region=region,
+        level=level,
     )
+
+
+LEXICON = "lexicon.txt"  # a corpus's own words, beside its catalog (qa.lexical.Tokenizer)
 
 
 def seed_files(folder: Path) -> list[Path]:
-    """Every file in the folder (recursively) except the catalog and README, sorted."""
+    """Every file in the folder (recursively) except the catalog, the lexicon and README, sorted."""
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and p.name != "catalog.toml" and p.name.lower() != "readme.md" and not p.name.startswith(".")
+        if p.is_file() and p.name not in ("catalog.toml", LEXICON) and p.name.lower() != "readme.md" and not p.name.startswith(".")
     )
+
+
+def read_lexicon(folder: Path) -> str:
+    """The text of the folder's lexicon.txt, or "" when it has none."""
+    path = Path(folder) / LEXICON
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def load_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:

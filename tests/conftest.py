@@ -117,3 +117,28 @@ def pytest_terminal_summary(terminalreporter):
             g = f"{gate[0]} {gate[1]:.2f}" if gate else "—"
             t = f"{target[0]} {target[1]:.2f}" if target else "—"
             terminalreporter.write_line(f"{name:14s} {metric:18s} {value:6.3f}   gate {g:8s} target {t}")
+
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def state_council_corpus():
+    """The State Council work reports of ../shared/corpora, loaded (not indexed)."""
+    from qa.corpus import load_corpus
+
+    folder = CORPORA / "state_council_reports"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not on this machine")
+    return load_corpus(folder)[0]
+
+
+@pytest.fixture(scope="session")
+def state_council_index(tmp_path_factory):
+    """An index of the State Council work reports with the corpus-fitted embedder, built once."""
+    from qa.index import Settings, build_index
+
+    folder = CORPORA / "state_council_reports"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not on this machine")
+    return build_index(tmp_path_factory.mktemp("sc") / "index", folder, Settings(embedder="corpus"))

@@ -76,7 +76,9 @@ def test_every_figure_in_an_answer_is_quoted(answerer):
 def test_json_contract(seed_index, capsys):
     assert main(["ask", "2024年新增停车位目标", "--json", "--index", str(seed_index.folder)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["question", "answer", "abstained", "citations", "facts", "conflicts", "elapsed_ms"]
+    # The contract's fields, in order; fields may only be added after them (README: resolved_years).
+    assert list(out)[:7] == ["question", "answer", "abstained", "citations", "facts", "conflicts", "elapsed_ms"]
+    assert list(out)[7:] == ["resolved_years"] and out["resolved_years"] == [2024]
     assert out["question"] == "2024年新增停车位目标"
     for c in out["citations"]:
         assert list(c) == CITATION_KEYS

@@ -344,7 +344,9 @@ def test_bad_input_gets_clear_messages_and_the_page_keeps_working(browser):
     answers = len(bot_messages(driver))
 
     type_question(driver, "")
-    css(driver, "#send")[0].click()
+    send = css(driver, "#send")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)  # longer answers above may push it off screen
+    send.click()
     wait(driver, lambda d: "为空" in text_of(d, "#ask-status"), what="message for an empty question")
 
     type_question(driver, "停车位" * 3334)  # a 10,002-character paste

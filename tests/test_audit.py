@@ -11,7 +11,16 @@ import re
 import pytest
 
 from qa.audit import (
-    AGREEMENT, CONTRADICTION, MEASURE, Auditor, agrees, area_of, commitments, conflicts, similarity, value_range,
+    AGREEMENT,
+    CONTRADICTION,
+    MEASURE,
+    Auditor,
+    agrees,
+    area_of,
+    commitments,
+    conflicts,
+    similarity,
+    value_range,
 )
 from qa.cli import main
 from qa.errors import InputError

@@ -14,7 +14,6 @@ from qa.index import Settings, build_index, load_index, open_index
 from qa.retrieve import Retriever
 
 
-
 def top(index, question, k=5):
     return [h.clause for h in Retriever(index).search(question, k)]
 

