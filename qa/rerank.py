@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .facts import BASE_UNITS
+from .measure import lcs
 
 FEATURES = (
     "fused",
@@ -104,21 +105,6 @@ def question_bigrams(question: str) -> set[str]:
     """Character bigrams of what a question is about (question words, particles and words that
     name the document cut out)."""
     return _bigrams(_ASKING.sub(" ", _DOC_NAMING.sub(" ", question)))
-
-
-def _common_run(a: str, b: str) -> int:
-    """Length of the longest common substring of a and b."""
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for ca in a:
-        cur = [0] * (len(b) + 1)
-        for j, cb in enumerate(b, 1):
-            if ca == cb:
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best = cur[j]
-        prev = cur
-    return best
 
 
 def question_type(question: str) -> str | None:
@@ -309,7 +295,7 @@ class SentenceRanker:
                 local(sentence),
                 float(p_idf[p_has].sum()) / float(p_idf.sum()) if p_idf.sum() > 0 else 0.0,
                 float(bool(_PRONOUN.match(text))),
-                _common_run(q_core, text) / max(len(q_core), 1),
+                lcs(q_core, text) / max(len(q_core), 1),
                 float(match),
                 float(bool(kind) and not match),
                 float(kind == "number" and any(f.type == "quantity" and (not unit or any(u in f.unit for u in _SAME_UNIT.get(unit, (unit,)))) for f in c.facts)),
