@@ -17,7 +17,6 @@ from functools import cached_property
 from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
-from .lexical import STOPWORDS
 from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
 from .query import ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
@@ -124,13 +123,15 @@ class Planner:
         tok = self.index.tokenizer
         q = strip_time(question)
         concepts: list[tuple[str, ...]] = []
-        for key, targets in tok.synonyms:
-            if key in q and len(key) > 1:
+        taken: set[str] = set()
+        for key, targets in tok.synonym_matches(q):  # keys matched on words, never inside one (覆盖 ≠ 盖)
+            if len(key) > 1 and not any(key in k for k in taken):
                 concepts.append((key,) + targets)
-                q = q.replace(key, " ")
-        for w in tok._jieba.cut(q):
-            if len(w) > 1 and w not in STOPWORDS and w not in tok.generic and _CJK.search(w) and not ASKS_FIGURE.fullmatch(w):
-                concepts.append((w,))
+                taken.add(key)
+        for w in tok.content_words(q):
+            if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not any(w in k for k in taken):
+                # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon)
+                concepts.append((w,) + tok.lexicon.synonyms(w))
         return concepts
 
     # -- planning ---------------------------------------------------------------------
@@ -263,7 +264,7 @@ class Planner:
         多少/几). A figure needs three (two for an indicator of at most three characters).
         """
         cfg = self.config
-        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
+        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonym_matches(q) for t in targets]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []
