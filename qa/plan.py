@@ -48,6 +48,7 @@ class AnswerConfig:
     related_floor: float = 0.8  # another document's passage shown beside figures above this share
     passage_floor: float = 0.7  # passages of a policy answer above this share of the best
     passages: int = 5
+    passage_tie: float = 0.01  # passages whose scores differ by at most this share of the best are a tie, read in document order
     relevance_min: int = 3  # characters a figure's words must share with the part (two for a short indicator named whole)
     relevance_band: int = 2  # figures within this many characters of the best are kept
     fitting_band: int = 4  # ... a figure of the year asked, within this many of the best of any year
@@ -158,7 +159,41 @@ class Planner:
         pool = timely or pool
         top = pool[0].score
         chosen = [h for h in pool if h.score >= cfg.passage_floor * top][: cfg.passages]
-        return AnswerPlan(analysis, "passages", passages=tuple(chosen), hits=tuple(hits))
+        return AnswerPlan(analysis, "passages", passages=tuple(self._relevance_order(chosen)), hits=tuple(hits))
+
+    def _relevance_order(self, chosen: list[Hit]) -> list[Hit]:
+        """A policy answer's clauses, most relevant first, so that citation [1] is the best-supported one.
+
+        Grouped by document (the document of the best clause first, each next in the order of
+        its best clause) and within a document by relevance; clauses after the best whose scores
+        tie (`AnswerConfig.passage_tie`) read in document order. Otherwise reading order holds only between
+        adjacent clauses of one paragraph: a clause directly after a chosen one follows it
+        ("…[A]，[B]…" with A the better reads A, B; with B the better, B comes first, then A).
+        """
+        pos = self.corpus.position
+        if chosen:  # scores closer than retrieval can tell apart carry no order: a tie reads in document order
+            tie = self.config.passage_tie * abs(chosen[0].score)
+            ordered, band = [chosen[0]], []
+            for h in chosen[1:]:
+                if band and abs(band[-1].score - h.score) > tie:
+                    ordered.extend(sorted(band, key=lambda x: pos[x.clause.id]))
+                    band = []
+                band.append(h)
+            chosen = ordered + sorted(band, key=lambda x: pos[x.clause.id])
+        runs: list[list[Hit]] = []  # each starts at its best clause; in the order of that clause (hits come best first)
+        for h in chosen:
+            c = h.clause
+            for run in runs:
+                last = run[-1].clause
+                if last.doc_id == c.doc_id and last.para == c.para and pos[c.id] == pos[last.id] + 1:
+                    run.append(h)
+                    break
+            else:
+                runs.append([h])
+        docs: dict[str, list[Hit]] = {}
+        for run in runs:
+            docs.setdefault(run[0].clause.doc_id, []).extend(run)
+        return [h for doc_hits in docs.values() for h in doc_hits]
 
     def _timely(self, analysis: QueryAnalysis, c: Clause) -> bool:
         doc = self.corpus.by_doc[c.doc_id]
