@@ -140,6 +140,11 @@ class Auditor:
                 out.extend(indicator.replace(key, t) for t in targets)
         return out
 
+    def nearest(self, claim: str, k: int = 3) -> tuple[Citation, ...]:
+        """The passages closest to a claim, for a verdict that found no evidence (as an abstained answer shows)."""
+        text = normalize_question(claim, "说法")
+        return tuple(self.corpus.cite(h.clause, n, h.score) for n, h in enumerate(self.answerer.retriever.search(text, k), 1))
+
     def check(self, claim: str) -> Verdict:
         text = normalize_question(claim, "说法")
         facts, years, kind, analysis = self._read(text)
@@ -316,10 +321,17 @@ def area_of(clause: Clause, fact: Fact | None = None) -> str:
 
 
 def _match_area(text: str) -> str | None:
+    """The area whose words the text uses most (distinct words; ties go to the earlier area), or None.
+
+    Counting rather than taking the first area with any word: "现代消费中心…现代服务业这个朝阳产业"
+    names 消费 and 服务业 (消费与服务业) once each and 产业 (工业与科技) once.
+    """
+    best, best_n = None, 0
     for area, words in AREAS:
-        if any(w in text for w in words):
-            return area
-    return None
+        n = sum(1 for w in words if w in text)
+        if n > best_n:
+            best, best_n = area, n
+    return best
 
 
 # Counts of the documents' own structure ("抓好8个方面重点工作", "部署了9项重点工作"), not commitments.
@@ -350,7 +362,8 @@ class Commitment:
 
 
 def commitments(corpus: Corpus, year: int | None = None, kind: str | None = "target", doc: str | None = None) -> list[Commitment]:
-    """The documents' figures of a year and kind (by default targets), each with its area."""
+    """The documents' figures of a year and kind (by default targets), each with its area; of a Corpus or an Index."""
+    corpus = getattr(corpus, "corpus", corpus)
     out = []
     for f, c in corpus.facts(year=year, kind=kind, doc=doc):
         if not is_commitment(f, c):

@@ -345,7 +345,8 @@ def _render_citations(citations) -> list[str]:
     lines = ["出处："]
     for c in citations:
         where = f"第{c.line_start}行" if c.line_start == c.line_end else f"第{c.line_start}–{c.line_end}行"
-        lines.append(f"  [{c.n}] {c.title} · {c.section or '（无标题）'} · {c.source} {where}")
+        scan = "（识别自扫描件）" if getattr(c, "scanned", False) else ""
+        lines.append(f"  [{c.n}] {c.title} · {c.section or '（无标题）'} · {c.source} {where}{scan}")
         lines.append(f"      “{c.quote}”")
     return lines
 

@@ -28,9 +28,14 @@ class Citation:
     char_start: int
     char_end: int
     score: float = 0.0
+    scanned: bool = False  # the quote was recognized from a scanned page (OCR): check it against the scan
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The contract's fields; `scanned` is added only for a quote recognized from a scan."""
+        d = asdict(self)
+        if not self.scanned:
+            del d["scanned"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,10 @@ class DocInfo:
     cataloged: bool
     region: str = ""  # the jurisdiction its figures speak for (qa.jurisdiction)
     level: str = ""
+    ocr_pages: tuple[int, ...] = ()  # PDF pages read from a scan (OCR)
+
+    def __post_init__(self):  # docs.json gives a list
+        object.__setattr__(self, "ocr_pages", tuple(self.ocr_pages))
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class Corpus:
             char_start=clause.start,
             char_end=clause.end,
             score=round(float(score), 4),
+            scanned=clause.page in doc.ocr_pages,
         )
 
     def facts(self, year: int | None = None, kind: str | None = None, doc: str | None = None) -> list[tuple[Fact, Clause]]:
@@ -109,7 +119,8 @@ class Corpus:
 
 def info(doc: Document) -> DocInfo:
     return DocInfo(
-        doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged, doc.region, doc.level
+        doc.id, doc.title, doc.issuer, doc.date, doc.kind, doc.this_year, doc.source, doc.sha256, doc.cataloged, doc.region, doc.level,
+        doc.ocr_pages,
     )
 
 

@@ -68,6 +68,25 @@ def resolve(question: str, previous: str | None) -> str:
     return question
 
 
+def needs_previous(question: str) -> bool:
+    """Whether a question only makes sense after another: a follow-up that names no topic of its own.
+
+    "那2023年呢？", "目标呢？", "报告里怎么说？" — with no question before them there is nothing to
+    answer, and searching their words alone finds noise. "那充电桩呢？" names its topic and stands alone.
+    """
+    if not isinstance(question, str):
+        return False
+    q = unicodedata.normalize("NFKC", question).strip()
+    opened = bool(_OPENER.match(q))
+    core = _OPENER.sub("", q)
+    on = bool(re.search(r"呢[？?。！!…\s]*$", core))
+    core = _TAIL.sub("", core).strip()
+    asks_document = bool(_DOC_ASK.match(core) and re.search("怎么|说|写", core))
+    if not core or len(core) > MAX_FOLLOW_UP or not (opened or on or asks_document):
+        return False
+    return bool(_TIME_KIND.match(core) or _ONLY_TIME.match(core) or _ONLY_KIND.match(core) or _DOC_ASK.match(core))
+
+
 def _bare(question: str) -> str:
     """A question without its closing punctuation."""
     return re.sub(r"[？?。！!…\s]+$", "", question.strip())

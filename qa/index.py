@@ -530,7 +530,7 @@ def pipeline_fingerprint() -> str:
     time scope, facts, tokens — so that an upgrade of any of them rebuilds old indexes."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in [here / f"{m}.py" for m in ("text", "jurisdiction", "segment", "timescope", "facts", "lexical")] + sorted((here / "data").glob("*")):
+    for path in [here / f"{m}.py" for m in ("text", "jurisdiction", "segment", "timescope", "facts", "lexical", "lexicon")] + sorted((here / "data").glob("*")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -24,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .lexicon import Lexicon, read_table
 from .timescope import JUST_REVIEWED, RELATIVE
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_YEARS = re.compile(r"(?:19|20)\d{2}年?")
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 有 吗 呢 啊 吧 把 被 对 为 以 等 将 要 也 都 就 并 其 之 这 那 个 年 月 日
@@ -54,25 +56,17 @@ def _data(name: str) -> str:
 
 def read_synonyms(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """Parse the synonym table: `colloquial<TAB>doc words` lines; longest colloquial first."""
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, targets = line.partition("\t")
-        if not targets.strip():
-            raise ValueError(f"synonyms line {n}: expected 'word<TAB>words', got {line!r}")
-        out.append((key.strip(), tuple(targets.split())))
-    return sorted(out, key=lambda kv: -len(kv[0]))
+    return sorted(read_table(text, "synonyms"), key=lambda kv: -len(kv[0]))
 
 
 class Tokenizer:
     """The project's own jieba tokenizer with the domain dictionary, plus CJK bigrams."""
 
-    def __init__(self, userdict: str | None = None, synonyms: str | None = None, bigrams: bool = True, lexicon: str = ""):
+    def __init__(self, userdict: str | None = None, synonyms: str | None = None, bigrams: bool = True, lexicon: str = "", thesaurus: bool = True):
         """`lexicon` is a corpus's own lexicon.txt: `word [freq [tag]]` lines for its names and
         slogans (a place name tagged ns), and `colloquial<TAB>document words` lines for what
-        people call them; it adds to the general vocabulary in qa/data."""
+        people call them; it adds to the general vocabulary in qa/data (qa.lexicon). `thesaurus`
+        turns the Cilin synonyms on."""
         import jieba
 
         jieba.setLogLevel(60)
@@ -87,7 +81,14 @@ class Tokenizer:
                 self._jieba.add_word(parts[0], int(parts[1]) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
                 if line in own_words and len(parts) > 2 and parts[2] == "ns":
                     places.add(parts[0])
-        self.synonyms = read_synonyms((synonyms if synonyms is not None else _data("synonyms.tsv")) + "\n" + own_synonyms)
+        table = (synonyms if synonyms is not None else _data("synonyms.tsv")) + "\n" + own_synonyms
+        self.lexicon = Lexicon.default(table, thesaurus=thesaurus)
+        self.synonyms = self.lexicon.phrases  # (key, document words), longest key first
+        # A phrase key is matched against whole words, so jieba must know it as one: "固投" in
+        # "固投要涨多少" is cut off as a word, while 覆盖 stays one word and never yields 盖.
+        for key, _ in self.synonyms:
+            if len(key) > 1 and not self._jieba.FREQ.get(key):
+                self._jieba.add_word(key)
         # The corpus's own places say nothing about which of its clauses a question means.
         self.places = frozenset(places)
         self.generic = GENERIC | places | {key for key, targets in self.synonyms if places & set(targets)}
@@ -204,23 +205,46 @@ class Tokenizer:
         """
         return not (left and right and _joins(left[-1]) and _joins(right[0]))
 
+    def query_words(self, text: str) -> list[str]:
+        """jieba's words of a question, years taken out (they are the time prior's business)."""
+        return self.cut(_YEARS.sub(" ", text))
+
+    def synonym_matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Phrase-table entries whose key is a word, or a run of words, of the text (never a substring:
+        覆盖 does not match 盖, 工业增加值 does not match 增加)."""
+        return self.lexicon.phrase_matches(self.query_words(text), self._is_word)
+
+    def _content(self, w: str) -> bool:
+        return bool(_TOKEN_OK.search(w)) and w not in STOPWORDS and w not in self.generic and (len(w) > 1 or w.isdigit())
+
+    def _is_word(self, w: str) -> bool:
+        return bool(self._jieba.FREQ.get(w))
+
+    def content_words(self, text: str) -> list[str]:
+        """The question's words that say what it is about: no stop words, question words or years.
+
+        A word jieba's HMM guessed stays whole (碳达峰, 营改增 are the terms asked about), except
+        where a phrase key was read inside it ("能涨" holds the key 涨): then its characters.
+        """
+        words = self.query_words(text)
+        keys = {k for k, _ in self.lexicon.phrase_matches(words, self._is_word)}
+        out: list[str] = []
+        for w in words:
+            parts = self.lexicon.units([w], self._is_word)
+            out.extend(parts if len(parts) > 1 and keys & set(parts) else [w])
+        return [w for w in out if self._content(w)]
+
     def query_tokens(self, text: str) -> list[str]:
         """Tokens of a question: content words, their bigrams, and the words its synonyms stand for.
 
         Bigrams come from content words and pairs of adjacent ones, never from question words
         ("多少个" gives none), so a question's phrasing does not pull in unrelated clauses.
         """
-        text = re.sub(r"(?:19|20)\d{2}年?", " ", text)
-        expanded, rest = [], text
-        for key, targets in self.synonyms:
-            if key in rest:
-                expanded.extend(targets)
-                rest = rest.replace(key, " " + key + " ")
+        words = self.query_words(text)
         out: list[str] = []
         prev = ""
-        for w in self.cut(rest):
-            keep = _TOKEN_OK.search(w) and w not in STOPWORDS and w not in self.generic and (len(w) > 1 or w.isdigit())
-            if not keep:
+        for w in words:
+            if not self._content(w):
                 prev = ""
                 continue
             out.extend(self.words(w))
@@ -228,9 +252,24 @@ class Tokenizer:
                 run = prev[-1:] + w if _CJK_RUN.fullmatch(prev[-1:] + w) else w
                 out.extend("~" + run[i : i + 2] for i in range(len(run) - 1))
             prev = w
-        for t in expanded:
-            out.extend(self.tokens(t))
+        for _, targets in self.lexicon.phrase_matches(words, self._is_word):
+            for t in targets:
+                out.extend(self.tokens(t))
         return list(dict.fromkeys(out))
+
+    def expansion_tokens(self, text: str, own: list[str] | None = None) -> list[str]:
+        """Tokens of the thesaurus synonyms of the question's content words, minus its own tokens.
+
+        Retrieval scores these apart and weighs them below the question's own words.
+        """
+        own_set = set(own if own is not None else self.query_tokens(text))
+        out: list[str] = []
+        for w in dict.fromkeys(self.content_words(text)):
+            for syn in self.lexicon.synonyms(w):
+                out.extend(t for t in self.tokens(syn) if t not in own_set)
+        return list(dict.fromkeys(out))
+
+
 
 
 # ---------------------------------------------------------------------------------------
@@ -474,15 +513,27 @@ class LexicalIndex:
         self.paragraphs = bm25_index(para_tokens, self.k1, self.b)
         self.para_of = np.asarray(para_of, dtype=np.int64)
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """Score of every clause: its BM25 plus its paragraph's, each scaled to the best one."""
+    def scores(self, tokens: list[str], expansion: list[str] = (), expansion_weight: float = 0.0) -> np.ndarray:
+        """Score of every clause: its BM25 plus its paragraph's, each scaled to the best one.
+
+        `expansion` (thesaurus synonyms) is scored apart and added with `expansion_weight`, so a
+        synonym counts less than the question's own word: BM25(own) + w * BM25(expansion).
+        """
+        c, p = self.parts(tokens, expansion, expansion_weight)
+        return c + self.context_weight * p if self.context_weight else c
+
+    def parts(self, tokens: list[str], expansion: list[str] = (), expansion_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(clause BM25, its paragraph's BM25) of every clause, each scaled to its best one."""
         n = len(self.para_of)
+        n_para = int(self.para_of.max(initial=-1)) + 1
         c = self._scores(self.clauses, tokens, n)
-        p = self._scores(self.paragraphs, tokens, int(self.para_of.max(initial=-1)) + 1)
-        out = c / c.max() if c.max() > 0 else c
-        if self.context_weight and p.max() > 0:
-            out = out + self.context_weight * (p / p.max())[self.para_of]
-        return out
+        p = self._scores(self.paragraphs, tokens, n_para)
+        if expansion and expansion_weight:
+            c = c + expansion_weight * self._scores(self.clauses, list(expansion), n)
+            p = p + expansion_weight * self._scores(self.paragraphs, list(expansion), n_para)
+        c = c / c.max() if c.max() > 0 else c
+        p = (p / p.max() if p.max() > 0 else p)[self.para_of]
+        return c, p
 
     def raw_clause_scores(self, tokens: list[str]) -> np.ndarray:
         return self._scores(self.clauses, tokens, len(self.para_of))

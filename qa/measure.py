@@ -269,7 +269,9 @@ def conflicts(corpus: Corpus, min_similarity: float = 0.7) -> list[ConflictEntry
 
     Figures of different documents are linked when their indicators name the same measure,
     or one names a part of the other's (`similarity` ≥ 0.7), in the same unit and year.
+    Takes a Corpus, or an Index (its corpus is used).
     """
+    corpus = getattr(corpus, "corpus", corpus)
     facts = [(f, c) for f, c in corpus.facts() if f.year is not None]
     parent = list(range(len(facts)))
 

@@ -403,7 +403,11 @@ class MilvusStore:
             raise StoreError(f"Milvus 检索失败：{_one_line(e)}") from e
         return [(h["id"], float(h["distance"])) for h in res[0]]
 
-    def candidates(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None) -> Candidates:
+    def candidates(
+        self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None, expansion: list[str] = (), expansion_weight: float = 0.0
+    ) -> Candidates:
+        if expansion and expansion_weight:
+            raise QAError("Milvus 存储暂不支持同义词扩展检索（expansion_weight 须为 0）；请用本地存储，或关闭扩展")
         expr = self.filter_expr(where)
         qc, qp = self.terms.queries(tokens)
         m = max(1, min(m, 16_384))
@@ -439,10 +443,13 @@ class MilvusStore:
         pool = sorted(position[i] for i in pool_ids if i in position)
         clauses = self.corpus.clauses
         ordered = [clauses[r].id for r in pool]
+        f32 = lambda values: np.asarray(values, dtype=np.float32)
         return Candidates(
             np.asarray(pool, dtype=np.int64),
-            np.asarray([lex[i] for i in ordered], dtype=np.float32),
-            np.asarray([d[i] for i in ordered], dtype=np.float32),
+            f32([lex[i] for i in ordered]),
+            f32([d[i] for i in ordered]),
+            f32([c[i] / c_max if c_max > 0 else c[i] for i in ordered]),
+            f32([p[i] / p_max if p_max > 0 else p[i] for i in ordered]),
         )
 
     def _complete(self, scores: dict, query, field: str, ids: list[str], expr: str, params: dict | None = None) -> None:

@@ -17,7 +17,6 @@ from functools import cached_property
 from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
-from .lexical import STOPWORDS
 from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
 from .query import ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
@@ -49,6 +48,7 @@ class AnswerConfig:
     related_floor: float = 0.8  # another document's passage shown beside figures above this share
     passage_floor: float = 0.7  # passages of a policy answer above this share of the best
     passages: int = 5
+    passage_tie: float = 0.01  # passages whose scores differ by at most this share of the best are a tie, read in document order
     relevance_min: int = 3  # characters a figure's words must share with the part (two for a short indicator named whole)
     relevance_band: int = 2  # figures within this many characters of the best are kept
     fitting_band: int = 4  # ... a figure of the year asked, within this many of the best of any year
@@ -120,13 +120,15 @@ class Planner:
         tok = self.index.tokenizer
         q = strip_time(question)
         concepts: list[tuple[str, ...]] = []
-        for key, targets in tok.synonyms:
-            if key in q and len(key) > 1:
+        taken: set[str] = set()
+        for key, targets in tok.synonym_matches(q):  # keys matched on words, never inside one (覆盖 ≠ 盖)
+            if len(key) > 1 and not any(key in k for k in taken):
                 concepts.append((key,) + targets)
-                q = q.replace(key, " ")
-        for w in tok._jieba.cut(q):
-            if len(w) > 1 and w not in STOPWORDS and w not in tok.generic and _CJK.search(w) and not ASKS_FIGURE.fullmatch(w):
-                concepts.append((w,))
+                taken.add(key)
+        for w in tok.content_words(q):
+            if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not any(w in k for k in taken):
+                # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon)
+                concepts.append((w,) + tok.lexicon.synonyms(w))
         return concepts
 
     # -- planning ---------------------------------------------------------------------
@@ -153,7 +155,41 @@ class Planner:
         pool = timely or pool
         top = pool[0].score
         chosen = [h for h in pool if h.score >= cfg.passage_floor * top][: cfg.passages]
-        return AnswerPlan(analysis, "passages", passages=tuple(chosen), hits=tuple(hits))
+        return AnswerPlan(analysis, "passages", passages=tuple(self._relevance_order(chosen)), hits=tuple(hits))
+
+    def _relevance_order(self, chosen: list[Hit]) -> list[Hit]:
+        """A policy answer's clauses, most relevant first, so that citation [1] is the best-supported one.
+
+        Grouped by document (the document of the best clause first, each next in the order of
+        its best clause) and within a document by relevance; clauses after the best whose scores
+        tie (`AnswerConfig.passage_tie`) read in document order. Otherwise reading order holds only between
+        adjacent clauses of one paragraph: a clause directly after a chosen one follows it
+        ("…[A]，[B]…" with A the better reads A, B; with B the better, B comes first, then A).
+        """
+        pos = self.corpus.position
+        if chosen:  # scores closer than retrieval can tell apart carry no order: a tie reads in document order
+            tie = self.config.passage_tie * abs(chosen[0].score)
+            ordered, band = [chosen[0]], []
+            for h in chosen[1:]:
+                if band and abs(band[-1].score - h.score) > tie:
+                    ordered.extend(sorted(band, key=lambda x: pos[x.clause.id]))
+                    band = []
+                band.append(h)
+            chosen = ordered + sorted(band, key=lambda x: pos[x.clause.id])
+        runs: list[list[Hit]] = []  # each starts at its best clause; in the order of that clause (hits come best first)
+        for h in chosen:
+            c = h.clause
+            for run in runs:
+                last = run[-1].clause
+                if last.doc_id == c.doc_id and last.para == c.para and pos[c.id] == pos[last.id] + 1:
+                    run.append(h)
+                    break
+            else:
+                runs.append([h])
+        docs: dict[str, list[Hit]] = {}
+        for run in runs:
+            docs.setdefault(run[0].clause.doc_id, []).extend(run)
+        return [h for doc_hits in docs.values() for h in doc_hits]
 
     def _timely(self, analysis: QueryAnalysis, c: Clause) -> bool:
         doc = self.corpus.by_doc[c.doc_id]
@@ -259,7 +295,7 @@ class Planner:
         多少/几). A figure needs three (two for an indicator of at most three characters).
         """
         cfg = self.config
-        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonyms if key in q for t in targets]
+        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonym_matches(q) for t in targets]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []

@@ -136,13 +136,14 @@ def _abstain(plan: AnswerPlan, corpus: Corpus, cite, suffix: str) -> dict:
 
 
 def _passages(plan: AnswerPlan, corpus: Corpus, cite) -> dict:
+    """A policy answer: its clauses as the plan orders them (most relevant first), under each document's title."""
     by_doc: dict[str, list] = {}
     for h in plan.passages:
         by_doc.setdefault(h.clause.doc_id, []).append(h)
     parts = []
     for doc_id, doc_hits in by_doc.items():
         title = corpus.by_doc[doc_id].title
-        items = [f"{h.clause.text.rstrip('，；。')}[{cite(h.clause)}]" for h in sorted(doc_hits, key=lambda h: corpus.position[h.clause.id])]
+        items = [f"{h.clause.text.rstrip('，；。')}[{cite(h.clause)}]" for h in doc_hits]  # in the plan's order
         parts.append(f"【{title}】" + "；".join(items) + "。")
     return {"answer": "\n".join(parts), "abstained": False, "citations": cite.cites, "facts": [], "conflicts": []}
 

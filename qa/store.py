@@ -38,14 +38,23 @@ class Candidates:
     """Candidate clauses (positions in the corpus, ascending) with their two scores."""
 
     rows: np.ndarray  # int64
-    lexical: np.ndarray  # float32: clause BM25 / best + context_weight · paragraph BM25 / best
+    lexical: np.ndarray  # float32: clause_lex + context_weight · para_lex
     dense: np.ndarray  # float32: inner product of normalized vectors
+    clause_lex: np.ndarray  # float32: clause BM25 / the best clause's
+    para_lex: np.ndarray  # float32: the clause's paragraph's BM25 / the best paragraph's
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        z = np.zeros(0, np.float32)
+        return cls(np.zeros(0, np.int64), z, z, z, z)
 
 
 class Store(Protocol):
     backend: str
 
-    def candidates(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None) -> Candidates: ...
+    def candidates(
+        self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None, expansion: list[str] = (), expansion_weight: float = 0.0
+    ) -> Candidates: ...
 
     def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]: ...
 
@@ -96,17 +105,24 @@ class LocalStore:
     def __len__(self) -> int:
         return len(self.lexical.para_of)
 
-    def candidates(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None) -> Candidates:
-        n = len(self)
+    def candidates(
+        self, tokens: list[str], qvec: np.ndarray, m: int, where: Where | None = None, expansion: list[str] = (), expansion_weight: float = 0.0
+    ) -> Candidates:
+        """The top m clauses by keyword score and by dense similarity, with both scores.
+
+        `expansion` (thesaurus synonyms) is scored apart and added with `expansion_weight`.
+        """
         if where:
-            return self._filtered(tokens, qvec, m, where)
-        lex = self.lexical.scores(tokens)
+            return self._filtered(tokens, qvec, m, where, expansion, expansion_weight)
+        n = len(self)
+        c, p = self.lexical.parts(tokens, expansion, expansion_weight)
+        lex = c + self.lexical.context_weight * p if self.lexical.context_weight else c
         m = min(m, n)
         cand = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)
         dsim, didx = self.vectors.search(qvec, m)
-        return self._pool(lex, cand, dsim[0], didx[0], qvec)
+        return self._pool(c, p, lex, cand, dsim[0], didx[0], qvec)
 
-    def _pool(self, lex: np.ndarray, cand: np.ndarray, dsim: np.ndarray, didx: np.ndarray, qvec: np.ndarray) -> Candidates:
+    def _pool(self, c, p, lex: np.ndarray, cand: np.ndarray, dsim: np.ndarray, didx: np.ndarray, qvec: np.ndarray) -> Candidates:
         keep = didx >= 0
         dense = {int(i): float(s) for i, s in zip(didx[keep], dsim[keep])}
         pool = np.unique(np.concatenate([cand, didx[keep].astype(np.int64)]))
@@ -114,30 +130,40 @@ class LocalStore:
         missing = [j for j, i in enumerate(pool) if int(i) not in dense]
         if missing:  # candidates the dense top-m did not reach get their exact similarity
             dense_pool[missing] = self.vectors.reconstruct(pool[missing]) @ qvec[0]
-        return Candidates(pool.astype(np.int64), lex[pool].astype(np.float32), dense_pool)
+        f32 = lambda a: np.asarray(a[pool], dtype=np.float32)
+        return Candidates(pool.astype(np.int64), f32(lex), dense_pool, f32(c), f32(p))
 
-    def _filtered(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where) -> Candidates:
+    def _filtered(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where, expansion: list[str] = (), expansion_weight: float = 0.0) -> Candidates:
         """As `candidates`, over the clauses that pass the filter only (scores scaled to the best of them)."""
         import faiss
 
         allowed = np.flatnonzero(clause_mask(self.corpus.clauses, self.corpus.docs, where))
         if len(allowed) == 0:
-            return Candidates(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32))
+            return Candidates.empty()
         lx = self.lexical
-        c = lx.raw_clause_scores(tokens)[allowed]
-        p = lx._scores(lx.paragraphs, tokens, int(lx.para_of.max(initial=-1)) + 1)[lx.para_of[allowed]]
-        lex = c / c.max() if c.max() > 0 else c
-        if lx.context_weight and p.max() > 0:
-            lex = lex + lx.context_weight * (p / p.max())
-        full = np.zeros(len(self), dtype=np.float32)
-        full[allowed] = lex
+        n_para = int(lx.para_of.max(initial=-1)) + 1
+
+        def raw(bm25, n, toks):
+            return lx._scores(bm25, toks, n)
+
+        c_all, p_all = raw(lx.clauses, len(self), tokens), raw(lx.paragraphs, n_para, tokens)
+        if expansion and expansion_weight:
+            c_all = c_all + expansion_weight * raw(lx.clauses, len(self), list(expansion))
+            p_all = p_all + expansion_weight * raw(lx.paragraphs, n_para, list(expansion))
+        c, p = c_all[allowed], p_all[lx.para_of[allowed]]
+        c = c / c.max() if c.max() > 0 else c
+        p = p / p.max() if p.max() > 0 else p
+        lex = c + lx.context_weight * p if lx.context_weight else c
+        full = [np.zeros(len(self), dtype=np.float32) for _ in range(3)]
+        for arr, part in zip(full, (c, p, lex)):
+            arr[allowed] = part
         m = min(m, len(allowed))
         cand = allowed[np.argpartition(-lex, m - 1)[:m]] if m < len(allowed) else allowed
         sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
         index = self.vectors.index
         params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe) if hasattr(index, "nprobe") else faiss.SearchParameters(sel=sel)
         dsim, didx = index.search(np.ascontiguousarray(qvec, dtype=np.float32), m, params=params)
-        return self._pool(full, cand, dsim[0], didx[0], qvec)
+        return self._pool(full[0], full[1], full[2], cand, dsim[0], didx[0], qvec)
 
     def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]:
         """Clause-index vocabulary (term → column), document frequency per column, clause count."""

@@ -79,6 +79,8 @@ class Document:
     cataloged: bool = True
     region: str = ""  # jurisdiction (qa.jurisdiction): from the catalog, else from the issuer
     level: str = ""
+    # 1-based PDF pages whose text was recognized from a scan (OCR), not read from a text layer.
+    ocr_pages: tuple[int, ...] = ()
 
     @property
     def year(self) -> int | None:
@@ -214,17 +216,33 @@ def _garbled(text: str, encoding: str) -> bool:
     return common < (0.9 if gb else 0.7) * len(sample)
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A file's text as read: for PDFs also where pages start and which were OCRed; for .docx its heading."""
+
+    text: str
+    page_starts: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    heading: str = ""
+
+
 def read_raw(path: Path) -> tuple[str, tuple[int, ...]]:
     """The raw text of a file and, for PDFs, the raw offsets where pages start."""
+    r = read_source(path)
+    return r.text, r.page_starts
+
+
+def read_source(path: Path) -> Raw:
+    """A file as read: its raw text (OCR for scanned PDF pages), page starts, OCRed pages, heading."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _read_pdf(path)
     if suffix == ".docx":
-        return _read_docx(path), ()
-    return decode(path.read_bytes()), ()
+        return _read_docx(path)
+    return Raw(decode(path.read_bytes()))
 
 
-def _read_pdf(path: Path) -> tuple[str, tuple[int, ...]]:
+def _read_pdf(path: Path) -> Raw:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -235,15 +253,34 @@ def _read_pdf(path: Path) -> tuple[str, tuple[int, ...]]:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, OSError, ValueError, KeyError) as e:
         raise ValueError(f"PDF 无法解析（{type(e).__name__}）") from e
+    scanned = [i + 1 for i, text in enumerate(pages) if not text.strip() and _has_images(reader.pages[i])]
+    if scanned:
+        from .ocr import OCRUnavailable, recognize_pages
+
+        try:
+            recognized = recognize_pages(path, scanned)
+        except OCRUnavailable as e:
+            raise ValueError(f"扫描件，需要OCR：{e}") from e
+        for page, text in recognized.items():
+            pages[page - 1] = text
+        scanned = [p for p in scanned if pages[p - 1].strip()]
     starts, parts, pos = [], [], 0
     for text in pages:
         starts.append(pos)
         parts.append(text)
         pos += len(text) + 1
-    return "\n".join(parts), tuple(starts)
+    return Raw("\n".join(parts), tuple(starts), tuple(scanned))
 
 
-def _read_docx(path: Path) -> str:
+def _has_images(page) -> bool:
+    """Whether a PDF page carries an image (a scan), as opposed to being blank."""
+    try:
+        return len(page.images) > 0
+    except Exception:  # pypdf raises assorted errors for unusual image encodings; a scan is then likely
+        return True
+
+
+def _read_docx(path: Path) -> Raw:
     try:
         import docx
     except ImportError as e:  # pragma: no cover - python-docx is a dependency
@@ -256,7 +293,20 @@ def _read_docx(path: Path) -> str:
     for table in d.tables:
         for row in table.rows:
             lines.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(lines)
+    return Raw("\n".join(lines), heading=_docx_heading(d))
+
+
+def _docx_heading(d) -> str:
+    """The document's title: its first paragraph styled Title or Heading 1 (any language's style name)."""
+    for p in d.paragraphs[:20]:
+        style = (p.style.name if p.style is not None else "") or ""
+        sid = getattr(p.style, "style_id", "") or ""
+        if p.text.strip() and re.match(r"(?i)title|heading ?1$|标题 ?1?$", style or sid):
+            return re.sub(r"\s+", "", p.text) if _CJK_ONLY.search(p.text) else p.text.strip()
+    return ""
+
+
+_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]")
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,6 +406,21 @@ def _drop_stray_spaces(chars: list[str], offs: list[int], start: int) -> None:
     offs[start:] = out_o
 
 
+def first_heading(text: str, paras: list[tuple[int, int]], loose: bool = False) -> str:
+    """A Markdown "# title" near the start, or with `loose` a short first line that reads as a title, or ''."""
+    for a, b in paras[:3]:
+        line = text[a:b].strip()
+        m = re.match(r"^#{1,2}\s*(\S.{1,60})$", line)
+        if m:
+            return m.group(1).strip()
+    if loose and paras:
+        a, b = paras[0]
+        line = text[a:b].strip()
+        if 4 <= len(line) <= 40 and not re.search(f"[{TERMINALS}，,、]", line) and not HEADING_START.match(line):
+            return line
+    return ""
+
+
 def find_title(text: str, paras: list[tuple[int, int]]) -> tuple[int, int] | None:
     """A title line at the end (PDF extractions often print it last) or at the start."""
     candidates = [paras[-1], paras[0]] if paras else []
@@ -446,12 +511,13 @@ def repo_root() -> Path:
 
 def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
     """Load and normalize one file. Raises ValueError (Chinese reason) when it cannot be used."""
-    raw, page_starts = read_raw(path)
+    read = read_source(path)
+    raw = read.text
     if not raw.strip():
         raise ValueError("文件为空")
     text, offsets, paras = normalize(raw)
     title_span = find_title(text, paras)
-    detected = text[title_span[0] : title_span[1]] if title_span else ""
+    detected = read.heading or (text[title_span[0] : title_span[1]] if title_span else "") or first_heading(text, paras)
     cataloged = entry is not None
     entry = entry or CatalogEntry(id=_slug(path.stem))
     date = entry.date or _date_from_text(text)
@@ -477,10 +543,11 @@ def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         paragraphs=tuple(paras),
         title_span=title_span,
-        page_starts=page_starts,
+        page_starts=read.page_starts,
         cataloged=cataloged,
         region=region,
         level=level,
+        ocr_pages=read.ocr_pages,
     )
 
 

@@ -10,6 +10,7 @@ from qa.answer import Answer, normalize_question, verify
 from qa.cli import main
 from qa.corpus import Citation
 from qa.errors import InputError
+from qa.plan import AnswerConfig
 
 CITATION_KEYS = ["n", "doc_id", "title", "source", "section", "quote", "line_start", "line_end", "char_start", "char_end", "score"]
 
@@ -150,3 +151,56 @@ def test_another_documents_words_are_shown_beside_a_figure(answerer):
 def test_the_measure_the_question_names_comes_first(answerer):
     a = answerer.answer("2023年新增停车位多少")
     assert a.facts[0].value == "6.9万个" and a.answer.index("6.9万个") < a.answer.index("285处")
+
+
+HEAT = """一、2023年工作回顾
+过去一年，供热管网建设有序推进，供热面积持续扩大。
+二、2024年工作安排
+（一）产业发展
+大力发展数字经济，推动制造业转型升级。
+（二）民生保障
+实施温暖工程。全面提升冬季供热质量，推进清洁供热改造，保障群众温暖过冬。
+"""
+
+
+def test_a_broad_answer_cites_the_most_relevant_clause_first_even_when_it_comes_later(tmp_path):
+    from qa.answer import Answerer
+    from qa.index import Settings, build_index
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "heat.txt").write_text(HEAT, encoding="utf-8")
+    (folder / "catalog.toml").write_text(
+        '["heat.txt"]\nid = "heat"\ntitle = "测试工作报告"\nissuer = "测试市政府"\ndate = "2024-01"\nthis_year = 2024\nkind = "report"\n',
+        encoding="utf-8",
+    )
+    a = Answerer(build_index(tmp_path / "index", folder, Settings(embedder="corpus"))).answer("供热方面有什么安排？")
+    assert not a.abstained and len(a.citations) >= 2
+    # [1] is the best-supported clause, though another cited clause comes before it in the document.
+    assert "全面提升冬季供热质量" in a.citations[0].quote
+    assert a.citations[0].score == max(c.score for c in a.citations)
+    assert any(c.char_start < a.citations[0].char_start for c in a.citations[1:])
+    assert a.answer.index("[1]") < a.answer.index("[2]")
+
+
+def test_policy_clauses_follow_relevance_grouped_by_document():
+    from types import SimpleNamespace as NS
+
+    from qa.plan import Planner
+
+    # d1 paragraph 1: c0 c1 c2; d1 paragraph 2: c3; d2: c4
+    clauses = [NS(id=f"c{i}", doc_id=d, para=p) for i, (d, p) in enumerate([("d1", 1), ("d1", 1), ("d1", 1), ("d1", 2), ("d2", 1)])]
+    planner = Planner.__new__(Planner)
+    planner.corpus = NS(position={c.id: i for i, c in enumerate(clauses)})
+    planner.config = AnswerConfig()
+
+    def order(*ranked):  # clause numbers, best first, with clearly different scores
+        hits = [NS(clause=clauses[i], score=2.0 - 0.2 * n) for n, i in enumerate(ranked)]
+        return [int(h.clause.id[1:]) for h in planner._relevance_order(hits)]
+
+    assert order(3, 0, 4) == [3, 0, 4]  # a later clause first when it is the better; documents grouped
+    assert order(4, 2, 3) == [4, 2, 3]  # the best clause's document first
+    assert order(0, 4, 1) == [0, 1, 4]  # the clause right after a chosen one of its paragraph follows it
+    assert order(1, 4, 0) == [1, 0, 4]  # ... but one before the best never goes ahead of it
+    tied = [NS(clause=clauses[i], score=s) for i, s in ((4, 2.0), (3, 1.5), (0, 1.499))]
+    assert [h.clause.id for h in planner._relevance_order(tied)] == ["c4", "c0", "c3"]  # a tie reads in document order

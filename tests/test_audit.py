@@ -278,3 +278,12 @@ def test_cli_facts_grouped_by_area(seed_index, capsys):
     areas = [r["area"] for r in rows]
     assert len(set(areas)) >= 8
     assert all(areas.index(a) == i or areas[i - 1] == a for i, a in enumerate(areas))  # each area in one block
+
+
+def test_area_is_the_one_a_heading_speaks_of_most():
+    from qa.audit import _match_area
+
+    assert _match_area("（三）围绕打造现代消费中心、休闲度假中心，让现代服务业这个朝阳产业“引得来人、留得住财”") == "消费与服务业"
+    assert _match_area("（二）咬紧牙关、持之以恒做大做强工业支柱") == "工业与科技"
+    assert _match_area("（七）一点一滴办好民生实事，让最具幸福感城市有名有实") == "民生保障"  # 民生, 幸福 over 城市
+    assert _match_area("各位代表") is None

@@ -72,3 +72,17 @@ def test_follow_up_about_a_past_year_gets_that_year_s_figure(answerer):
     full = answerer.answer("2023年新增停车位")
     assert follow.answer == full.answer
     assert "6.9万个" in follow.answer and "4.4万个" not in follow.answer
+
+
+@pytest.mark.parametrize("question", ["那2023年呢？", "去年呢", "目标呢？", "那2023年完成情况呢？", "报告里怎么说？"])
+def test_a_follow_up_without_a_topic_needs_a_previous_question(question):
+    from qa.dialogue import needs_previous
+
+    assert needs_previous(question)
+
+
+@pytest.mark.parametrize("question", ["2023年新增停车位多少", "那充电桩呢？", "供热方面有什么新举措？", "2023年呢还有哪些重点工作要抓好落实推进"])
+def test_a_question_with_its_own_topic_stands_alone(question):
+    from qa.dialogue import needs_previous
+
+    assert not needs_previous(question)

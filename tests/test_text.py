@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -156,3 +157,75 @@ def test_pdf_is_read_with_pages(tmp_path):
     clause = [c for c in corpus.clauses if "新增停车位4.4万个" in c.text][0]
     assert clause.page == 2
     assert "新增停车位4.4万个" in nows(docs[0].raw_lines(clause.line_start, clause.line_end))
+
+
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+def scanned_pdf(path, lines: list[str]) -> None:
+    """An image-only PDF (no text layer), as a scanner makes: the lines drawn into a picture."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(CJK_FONT, 34, index=2)  # index 2: Simplified Chinese
+    page = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(lines):
+        draw.text((120, 150 + 60 * i), line, font=font, fill=0)
+    page.save(path, "PDF", resolution=200)
+
+
+needs_ocr = pytest.mark.skipif(
+    not Path(CJK_FONT).exists() or bool(__import__("qa.ocr", fromlist=["missing"]).missing()),
+    reason="OCR needs tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils and fonts-noto-cjk (make browser installs them)",
+)
+
+
+@needs_ocr
+def test_scanned_pdf_is_read_with_ocr_and_cited_as_a_scan(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    scanned_pdf(folder / "scan.pdf", MINI_POLICY.strip().split("\n"))
+    corpus, docs = load_corpus(folder)
+    assert not corpus.skipped
+    assert docs[0].ocr_pages == (1,)
+    clause = [c for c in corpus.clauses if "停车位4.4万个" in c.text][0]
+    assert "新增停车位4.4万个" in clause.text
+    assert corpus.cite(clause, 1).scanned
+    assert clause.heading_path[:2] == ("二、2024年工作安排", "（一）城市建设")
+
+
+def test_scanned_pdf_without_tesseract_says_it_needs_ocr(tmp_path, monkeypatch):
+    if not Path(CJK_FONT).exists():
+        pytest.skip("fonts-noto-cjk is not installed")
+    import qa.ocr
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    scanned_pdf(folder / "scan.pdf", ["新增停车位4.4万个。"])
+    monkeypatch.setattr(qa.ocr, "missing", lambda: "缺少 Tesseract（apt-get install tesseract-ocr tesseract-ocr-chi-sim）")
+    corpus, _ = load_corpus(folder)
+    assert not corpus.docs
+    (skipped,) = corpus.skipped
+    assert skipped.reason.startswith("扫描件，需要OCR") and "文件为空" not in skipped.reason
+
+
+def test_docx_is_titled_by_its_heading(tmp_path):
+    import docx
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    d = docx.Document()
+    d.add_heading("关于加快推进停车设施建设的实施意见", level=1)
+    for line in MINI_POLICY.strip().split("\n"):
+        d.add_paragraph(line)
+    d.save(folder / "draft-v3.docx")
+    _, docs = load_corpus(folder)
+    assert docs[0].title == "关于加快推进停车设施建设的实施意见"
+
+
+def test_scanned_is_in_the_json_only_for_a_scanned_quote():
+    from qa.corpus import Citation
+
+    plain = Citation(1, "d", "t", "s", "", "新增停车位4.4万个。", 1, 1, 0, 10)
+    assert "scanned" not in plain.to_dict()
+    assert Citation(1, "d", "t", "s", "", "新增停车位4.4万个。", 1, 1, 0, 10, scanned=True).to_dict()["scanned"] is True
