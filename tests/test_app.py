@@ -42,6 +42,25 @@ def get(url: str, timeout: float = 5) -> bytes:
         return r.read()
 
 
+def start_app(cmd: list[str], port: int, log, timeout: float, env: dict | None = None):
+    """Start `app.py` and wait until it answers; (process, url). Fails the test with its log otherwise."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            get(url + "config")
+            return proc, url
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"app.py did not answer on {url} within {timeout:g} s:\n{log.read_text()}")
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def server(seed_index, tmp_path_factory):
     """`python app.py` on a free port over the test index; yields (url, process); stopped at the end."""
@@ -50,21 +69,7 @@ def server(seed_index, tmp_path_factory):
     # The address through Gradio's own variables, as a deployment would set it.
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
     cmd = [sys.executable, str(ROOT / "app.py"), "--index", str(seed_index.folder), "--seeds", str(SEEDS)]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            get(url + "config")
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"app.py did not answer on {url} within 120 s:\n{log.read_text()}")
-            time.sleep(0.2)
+    proc, url = start_app(cmd, port, log, 120, env)
     yield url, proc
     proc.terminate()
     try:
@@ -684,21 +689,7 @@ def own_seeds_server(tmp_path_factory):
         sys.executable, str(ROOT / "app.py"), "--index", str(index), "--seeds", str(seeds), "--embedder", "corpus", "--port", str(port),
         "--max-upload-mb", "1",  # so a test can go over it
     ]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            get(url + "config")
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"app.py did not answer within 180 s:\n{log.read_text()}")
-            time.sleep(0.3)
+    proc, url = start_app(cmd, port, log, 180)
     yield url, seeds, index
     proc.terminate()
     try:
