@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .facts import Fact
 from .segment import Clause, Segmenter
-from .text import Document, Skipped, load_folder, read_catalog, seed_files, trusted_roots
+from .text import Document, Skipped, admit, load_folder, read_catalog, seed_files, trusted_roots
 
 
 @dataclass(frozen=True)
@@ -196,13 +196,9 @@ def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = Non
             results = pool.imap(_load_one, range(len(paths)), chunksize=2)
         else:
             results = map(_load_one, range(len(paths)))
-        docs, clauses, skipped, doc_files = [], [], [], {}
+        docs, clauses, skipped, doc_files, taken = [], [], [], {}, set()
         for r in results:
-            if r[0] == "skip":
-                skipped.append(Skipped(r[1], r[2]))
-            elif r[2].id in doc_files.values():
-                skipped.append(Skipped(r[1], f"文档 id {r[2].id!r} 与另一文件重复，请在 catalog.toml 中改名"))
-            else:
+            if admit(Skipped(r[1], r[2]) if r[0] == "skip" else r[2], r[1], taken, skipped):
                 doc_files[r[1]] = r[2].id
                 docs.append(r[2])
                 clauses.extend(r[3])

@@ -51,7 +51,7 @@ from .index import (
 )
 from .lexical import _rows, concat, load_tokens, save_tokens
 from .segment import Segmenter
-from .text import LEXICON, Skipped, read_catalog, repo_root
+from .text import LEXICON, admit, read_catalog, repo_root
 
 DRIFT_LIMIT = 0.20  # refit the corpus embedder when more than this share of added n-grams is unknown to it
 _WS = re.compile(r"\s\s+")
@@ -194,13 +194,8 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
     new_docs, new_clauses, doc_files = [], [], {k: v for k, v in manifest["doc_files"].items() if k not in set(touched) | set(gone)}
     for rel in touched:
         doc = load_file(seeds, seeds / rel, catalog, settings.max_doc_mb)
-        if isinstance(doc, Skipped):
-            skipped.append(doc)
+        if not admit(doc, rel, taken, skipped):
             continue
-        if doc.id in taken:
-            skipped.append(Skipped(rel, f"文档 id {doc.id!r} 与另一文件重复，请在 catalog.toml 中改名"))
-            continue
-        taken.add(doc.id)
         doc_files[rel] = doc.id
         new_docs.append(info(doc))
         new_clauses.extend(segmenter.segment(doc))

@@ -621,6 +621,21 @@ def load_file(folder: Path, path: Path, catalog: dict, max_doc_mb: float | None 
         return Skipped(rel, str(e))
 
 
+def admit(doc, rel: str, taken: set[str], skipped: list[Skipped]) -> bool:
+    """Whether a loaded document (or a Skipped) joins the corpus; when not, why goes to `skipped`.
+
+    `taken` holds the document ids already in the corpus; an admitted document's id is added.
+    """
+    if isinstance(doc, Skipped):
+        skipped.append(doc)
+        return False
+    if doc.id in taken:
+        skipped.append(Skipped(rel, f"文档 id {doc.id!r} 与另一文件重复，请在 catalog.toml 中改名"))
+        return False
+    taken.add(doc.id)
+    return True
+
+
 def load_folder(folder: Path, max_doc_mb: float | None = None) -> tuple[list[Document], list[Skipped]]:
     """Load every document in a folder; files that cannot be used are reported, not dropped silently."""
     folder = Path(folder)
@@ -632,14 +647,8 @@ def load_folder(folder: Path, max_doc_mb: float | None = None) -> tuple[list[Doc
     for path in seed_files(folder):
         rel = path.relative_to(folder).as_posix()
         doc = load_file(folder, path, catalog, max_doc_mb, roots)
-        if isinstance(doc, Skipped):
-            skipped.append(doc)
-            continue
-        if doc.id in seen:
-            skipped.append(Skipped(rel, f"文档 id {doc.id!r} 与另一文件重复，请在 catalog.toml 中改名"))
-            continue
-        seen.add(doc.id)
-        docs.append(doc)
+        if admit(doc, rel, seen, skipped):
+            docs.append(doc)
     for name in catalog:
         if not (folder / name).exists():
             skipped.append(Skipped(name, "catalog.toml 中有此条目，但文件不存在"))
