@@ -229,3 +229,16 @@ def test_scanned_is_in_the_json_only_for_a_scanned_quote():
     plain = Citation(1, "d", "t", "s", "", "新增停车位4.4万个。", 1, 1, 0, 10)
     assert "scanned" not in plain.to_dict()
     assert Citation(1, "d", "t", "s", "", "新增停车位4.4万个。", 1, 1, 0, 10, scanned=True).to_dict()["scanned"] is True
+
+
+def test_a_second_file_with_the_same_id_is_skipped_and_reported(tmp_path):
+    from qa.corpus import load_corpus
+
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("一、总体要求\n今年新增停车位1万个。\n", encoding="utf-8")
+    (tmp_path / "catalog.toml").write_text('["a.txt"]\nid = "same"\n["b.txt"]\nid = "same"\n', encoding="utf-8")
+    docs, skipped = load_folder(tmp_path)
+    assert [d.id for d in docs] == ["same"]
+    assert [s.path for s in skipped] == ["b.txt"] and "重复" in skipped[0].reason
+    corpus, _ = load_corpus(tmp_path)  # the (parallel-capable) loader the index uses says the same
+    assert [d.id for d in corpus.docs] == ["same"] and [s.path for s in corpus.skipped] == ["b.txt"]
