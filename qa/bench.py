@@ -205,6 +205,7 @@ def synthetic_document(mb: float, seed: int = SEED, material: Material | None = 
 
 def child_document(mb: float, out: Path, seed: int = SEED) -> dict:
     """Index one synthetic document of `mb` MB from its folder, phase by phase; measures it."""
+    from .corpus import segment_document
     from .index import Settings, build_index
     from .segment import Segmenter
     from .text import load_folder
@@ -223,7 +224,7 @@ def child_document(mb: float, out: Path, seed: int = SEED) -> dict:
     documents, skipped = load_folder(work, max_doc_mb=size_mb + 1)
     t2 = time.perf_counter()
     segmenter = Segmenter()
-    clauses = [c for d in documents for c in segmenter.segment(d)]
+    clauses = [c for d in documents for c in segment_document(segmenter, d)]  # on every core, as qa index does
     t3 = time.perf_counter()
     corpus = Corpus(tuple(DocInfo(d.id, d.title, d.issuer, d.date, d.kind, d.this_year, d.source, d.sha256, d.cataloged) for d in documents), tuple(clauses), tuple(skipped))
     del documents, clauses
