@@ -138,12 +138,12 @@ def split_clause(text: str, a: int, b: int, min_len: int = 40) -> list[tuple[int
                 parts.append((cur, sa))
                 cur = sa
         parts.append((cur, pb))
-    if sum(_has_figure(text, pa, pb) for pa, pb in parts) < 2:
+    figs = [_has_figure(text, pa, pb) for pa, pb in parts]
+    if sum(figs) < 2:
         return [(a, b)]
     groups: list[list[int]] = []
     has_fig = False
-    for pa, pb in parts:
-        fig = _has_figure(text, pa, pb)
+    for (pa, pb), fig in zip(parts, figs):
         new = not groups or (has_fig and (fig and not _only_rank(text, pa, pb) or TIME_EXPR.match(text, pa)))
         if new:
             groups.append([pa, pb])
