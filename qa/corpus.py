@@ -177,7 +177,7 @@ def _segment_part(i: int) -> list[Clause]:
     return segmenter.segment_part(doc, parts[i])
 
 
-def segment_document(segmenter: Segmenter, doc: Document, workers: int | None = None, min_chars: int = PARALLEL_CHARS, per_worker: int = 4) -> list[Clause]:
+def segment_document(segmenter: Segmenter, doc: Document, workers: int | None = None, min_chars: int | None = None, per_worker: int = 4) -> list[Clause]:
     """segmenter.segment(doc), the same clauses in the same order; a long document is cut at
     headings into parts (Segmenter.parts) that a pool of processes segments side by side."""
     import multiprocessing
@@ -187,7 +187,7 @@ def segment_document(segmenter: Segmenter, doc: Document, workers: int | None = 
     global _SEGMENT
     if workers is None:
         workers = _cores() if _can_fork() else 1
-    if workers <= 1 or len(doc.text) < min_chars:
+    if workers <= 1 or len(doc.text) < (PARALLEL_CHARS if min_chars is None else min_chars):
         return segmenter.segment(doc)
     parts = segmenter.parts(doc, workers * per_worker)
     if len(parts) == 1:
