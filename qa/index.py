@@ -4,9 +4,15 @@ Layout (standard files only, never pickle):
     manifest.json      seeds' hashes, settings, embedder identity, versions, counts, file sizes
     docs.json          document metadata
     clauses.jsonl      one clause a line, with its facts (ensure_ascii=False)
-    lexical/           bm25s arrays for clauses and paragraphs, para_of.npy
+    lexical/           BM25 postings (rows, term counts, row lengths) of clauses and paragraphs, para_of.npy
     dense.faiss        FAISS index written by faiss.write_index
     embedder/          the embedder's identity (and, for the corpus embedder, its arrays)
+    segments/NNNN/     what each incremental update added (local store): its clauses.jsonl,
+                       lexical/ and a flat dense.faiss; the build's files above are segment 0
+    deleted.npy        rows (numbered through the segments) of documents removed or replaced since
+
+The manifest's "segments" lists each segment's folder, rows and paragraphs, and where each of
+its documents' rows are, so an update finds what to delete without reading the clauses.
 
 A build writes everything into a temporary sibling folder and publishes it at the end by
 switching a link (indexdir.py: which folders may be replaced, the build lock, versions), so a
@@ -30,14 +36,14 @@ import numpy as np
 
 from . import indexdir
 from .corpus import Corpus, DocInfo
-from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
+from .dense import SegmentedVectors, VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
-from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob, save_tokens
+from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
 from .segment import Clause, Segmenter
 from .text import LEXICON, MAX_DOC_MB, Skipped, display_path, outside, read_lexicon, repo_root, seed_files, trusted_roots
 
-FORMAT = 2  # 2: BM25 arrays from token ids, IVF above the exact limit
+FORMAT = 3  # 3: BM25 postings scored at query time, segments added by updates, deleted rows
 HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
 
 
@@ -324,6 +330,7 @@ def build_index(
             },
             "skipped": [asdict(s) for s in corpus.skipped],
             **records,
+            **({"segments": [segment_record("", clauses, para_of)]} if backend == "local" else {}),
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 3),
             "phases": {k: round(v, 3) for k, v in phases.items()},
@@ -368,7 +375,6 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
         del tokens
         lexical.build(clause_tokens, para_tokens, para_of)
         lexical.save(tmp / "lexical")
-        save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)  # what an incremental update starts from
     return lexical, dense_info
 
 
@@ -391,6 +397,18 @@ def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause]
     del tokens
     bar = lambda it, total: _progress(it, total, "写入 Milvus", show)  # noqa: E731
     return milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar, phases)
+
+
+def segment_record(path: str, clauses, para_of) -> dict:
+    """What the manifest records of a segment: its folder, rows, paragraphs, and for each document
+    [first row, end row, first paragraph, end paragraph, facts] within it."""
+    docs: dict[str, list[int]] = {}
+    for i, c in enumerate(clauses):
+        d = docs.get(c.doc_id)
+        if d is None:
+            d = docs[c.doc_id] = [i, i, int(para_of[i]), int(para_of[i]), 0]
+        d[1], d[3], d[4] = i + 1, int(para_of[i]) + 1, d[4] + len(c.facts)
+    return {"path": path, "rows": len(clauses), "paragraphs": int(para_of[-1]) + 1 if len(clauses) else 0, "docs": docs}
 
 
 def _write_corpus(folder: Path, corpus: Corpus, clauses: list[Clause]) -> None:
@@ -561,12 +579,14 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
     milvus = backend_of(manifest) == "milvus"
     try:
         docs = tuple(DocInfo(**d) for d in json.loads((real / "docs.json").read_text(encoding="utf-8")))
-        with open(real / "clauses.jsonl", encoding="utf-8") as f:
-            clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
+        segments = [real / seg["path"] for seg in manifest.get("segments") or [{"path": ""}]]
+        deleted = np.load(real / "deleted.npy", allow_pickle=False) if (real / "deleted.npy").exists() else np.zeros(0, np.int64)
+        clauses = tuple(_read_clauses(segments, deleted))
         s = manifest["settings"]
         if not milvus:
-            lexical = LexicalIndex.load(real / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
-            vectors = VectorIndex.load(real / "dense.faiss", manifest["faiss"].get("nprobe"))
+            lexical = LexicalIndex.load([p / "lexical" for p in segments], s["k1"], s["b"], s["context_weight"], deleted, mmap=mmap)
+            parts = [VectorIndex.load(p / "dense.faiss", manifest["faiss"].get("nprobe") if k == 0 else None) for k, p in enumerate(segments)]
+            vectors = parts[0] if len(parts) == 1 and not len(deleted) else SegmentedVectors(parts, deleted)
         embedder = load_embedder(real / "embedder")
     except QAError:
         raise
@@ -589,6 +609,18 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
             f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，向量 {vectors.ntotal}，关键词 {len(lexical.para_of)}，清单记录 {counts['clauses']}"
         )
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
+
+
+def _read_clauses(segments: list[Path], deleted: np.ndarray):
+    """The live clauses of the segments in order (rows numbered through the segments)."""
+    dead = set(deleted.tolist())
+    row = 0
+    for folder in segments:
+        with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+            for line in f:
+                if row not in dead:
+                    yield clause_from_dict(json.loads(line))
+                row += 1
 
 
 def backend_of(manifest: dict) -> str:

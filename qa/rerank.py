@@ -155,10 +155,7 @@ class SentenceRanker:
         self.weights = weights or default_weights()
         self.clauses = index.corpus.clauses
         self.position = index.corpus.position
-        bm25 = index.lexical.clauses
-        self._vocab = bm25.vocab_dict
-        self._df = np.diff(np.asarray(bm25.scores["indptr"]))
-        self._n = int(bm25.scores["num_docs"])
+        self._vocab, self._df, self._n = index.store.term_stats()
         self._pos = None
         # bigram counts of the documents and paragraphs candidates came from, the most recent kept
         self._local: OrderedDict[str, tuple[int, dict[str, int]]] = OrderedDict()
