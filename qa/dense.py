@@ -402,21 +402,20 @@ class VectorIndex:
 class SegmentedVectors:
     """Several FAISS indexes read as one over their live rows: the build's and each update's.
 
-    Rows are numbered through the parts in order; `deleted` rows are never returned, and
-    results, like the corpus, are numbered by live row (position).
+    Rows are numbered through the parts in order; deleted rows are never returned, and
+    results are numbered as the corpus numbers its clauses (positions).
     """
 
-    def __init__(self, parts: list[VectorIndex], deleted=None):
+    def __init__(self, parts: list[VectorIndex], order=None):
+        """`order`: the live rows in the corpus's order (default: every row in order); others are deleted."""
         self.parts = parts
         self.offsets = np.cumsum([0] + [p.ntotal for p in parts]).astype(np.int64)
         total = int(self.offsets[-1])
-        deleted = np.unique(np.asarray(deleted if deleted is not None else (), dtype=np.int64))
-        live = np.ones(total, dtype=bool)
-        live[deleted] = False
-        self.rows = np.flatnonzero(live)  # position -> row
+        self.rows = np.arange(total) if order is None else np.asarray(order, dtype=np.int64)  # position -> row
         self.position = np.full(total, -1, dtype=np.int64)  # row -> position
         self.position[self.rows] = np.arange(len(self.rows))
-        self.deleted_in = [int(((deleted >= a) & (deleted < z)).sum()) for a, z in zip(self.offsets[:-1], self.offsets[1:])]
+        live = np.bincount(np.searchsorted(self.offsets, self.rows, side="right") - 1, minlength=len(parts))
+        self.deleted_in = [int(p.ntotal - n) for p, n in zip(parts, live)]
 
     @property
     def index(self):

@@ -579,14 +579,15 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
     milvus = backend_of(manifest) == "milvus"
     try:
         docs = tuple(DocInfo(**d) for d in json.loads((real / "docs.json").read_text(encoding="utf-8")))
-        segments = [real / seg["path"] for seg in manifest.get("segments") or [{"path": ""}]]
-        deleted = np.load(real / "deleted.npy", allow_pickle=False) if (real / "deleted.npy").exists() else np.zeros(0, np.int64)
-        clauses = tuple(_read_clauses(segments, deleted))
+        records = manifest.get("segments") or [{"path": ""}]
+        segments = [real / seg["path"] for seg in records]
+        order = live_order(records, docs) if len(records) > 1 or manifest.get("deleted") else None
+        clauses = _read_clauses(segments, order)
         s = manifest["settings"]
         if not milvus:
-            lexical = LexicalIndex.load([p / "lexical" for p in segments], s["k1"], s["b"], s["context_weight"], deleted, mmap=mmap)
+            lexical = LexicalIndex.load([p / "lexical" for p in segments], s["k1"], s["b"], s["context_weight"], order, mmap=mmap)
             parts = [VectorIndex.load(p / "dense.faiss", manifest["faiss"].get("nprobe") if k == 0 else None) for k, p in enumerate(segments)]
-            vectors = parts[0] if len(parts) == 1 and not len(deleted) else SegmentedVectors(parts, deleted)
+            vectors = parts[0] if order is None else SegmentedVectors(parts, order)
         embedder = load_embedder(real / "embedder")
     except QAError:
         raise
@@ -611,16 +612,34 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
 
 
-def _read_clauses(segments: list[Path], deleted: np.ndarray):
-    """The live clauses of the segments in order (rows numbered through the segments)."""
-    dead = set(deleted.tolist())
+def live_order(records: list[dict], docs) -> np.ndarray:
+    """The live rows (numbered through the segments) in the corpus's order: document by document
+    as docs.json lists them (the order of their files, as a full build reads them)."""
+    offsets = np.cumsum([0] + [seg["rows"] for seg in records])
+    where = {d: (int(offsets[k]) + r[0], int(offsets[k]) + r[1]) for k, seg in enumerate(records) for d, r in seg["docs"].items()}
+    spans = [where[d.id] for d in docs if d.id in where]
+    return np.concatenate([np.arange(a, z, dtype=np.int64) for a, z in spans]) if spans else np.zeros(0, np.int64)
+
+
+def _read_clauses(segments: list[Path], order: np.ndarray | None) -> tuple[Clause, ...]:
+    """The live clauses of the segments, in `order` (rows numbered through the segments; None: all, in order)."""
+    if order is None:
+        out = []
+        for folder in segments:
+            with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+                out.extend(clause_from_dict(json.loads(line)) for line in f)
+        return tuple(out)
+    rank = {int(r): i for i, r in enumerate(order)}
+    out = [None] * len(order)
     row = 0
     for folder in segments:
         with open(folder / "clauses.jsonl", encoding="utf-8") as f:
             for line in f:
-                if row not in dead:
-                    yield clause_from_dict(json.loads(line))
+                i = rank.get(row)
+                if i is not None:
+                    out[i] = clause_from_dict(json.loads(line))
                 row += 1
+    return tuple(out)
 
 
 def backend_of(manifest: dict) -> str:

@@ -59,6 +59,7 @@ COMPACT_FRACTION = 0.25  # a full build replaces the segments when update rows +
 COMPACT_MIN_ROWS = 10_000  # ... and this many rows (a small index keeps its segments: they cost nothing)
 MAX_SEGMENTS = 32  # ... or when there would be more segments than this
 _WS = re.compile(r"\s\s+")
+_NO_FILE = "catalog.toml 中有此条目，但文件不存在"  # as qa.corpus.load_documents reports it
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ def update_index(folder: Path, seeds: Path | None = None, log=None, load: bool =
     docs = [DocInfo(**d) for d in json.loads((real / "docs.json").read_text(encoding="utf-8"))]
     kept_docs = [d for d in docs if d.id not in drop]
     taken = {d.id for d in kept_docs}
-    skipped = [Skipped(x["path"], x["reason"]) for x in manifest["skipped"] if x["path"] not in set(touched) | set(gone)]
+    # catalog entries without a file are listed again below, as the loader lists them: after the files
+    skipped = [Skipped(x["path"], x["reason"]) for x in manifest["skipped"] if x["path"] not in set(touched) | set(gone) and x["reason"] != _NO_FILE]
     segmenter = Segmenter(settings.topic_max, settings.split_min)
     new_docs, new_clauses, doc_files = [], [], {k: v for k, v in manifest["doc_files"].items() if k not in set(touched) | set(gone)}
     for rel in touched:
@@ -197,6 +199,7 @@ def update_index(folder: Path, seeds: Path | None = None, log=None, load: bool =
         doc_files[rel] = doc.id
         new_docs.append(info(doc))
         new_clauses.extend(segmenter.segment(doc))
+    skipped += [Skipped(name, _NO_FILE) for name in catalog if not (seeds / name).exists()]
     old_ids = {d.id for d in docs}
     new_ids = {d.id for d in new_docs}
     added = tuple(sorted(new_ids - old_ids))
@@ -220,6 +223,10 @@ def update_index(folder: Path, seeds: Path | None = None, log=None, load: bool =
     note = "" if drift is None else f"训练以来新增文本的词表变化 {drift:.0%}，未超过阈值 {DRIFT_LIMIT:.0%}，语料向量器沿用原有训练"
     change = {"added": added, "replaced": replaced, "removed": removed, "drift": None if drift is None else round(drift, 4), "note": note, "counts": counts}
     all_docs = tuple(kept_docs) + tuple(new_docs)
+    if store.get("backend") != "milvus":  # in the order of their files, as a full build lists them
+        rank = {rel: i for i, rel in enumerate(fingerprint)}
+        file_rank = {doc_id: rank.get(rel, len(rank)) for rel, doc_id in doc_files.items()}
+        all_docs = tuple(sorted(all_docs, key=lambda d: file_rank.get(d.id, len(rank))))
     if store.get("backend") == "milvus":
         index = load_index(folder)
         kept_ids = {d.id for d in kept_docs}

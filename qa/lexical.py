@@ -578,25 +578,25 @@ class LexicalIndex:
             para_tokens = TokenIds.from_lists(para_tokens)
         self.set_segments([Postings.from_tokens(clause_tokens)], [Postings.from_tokens(para_tokens)], [para_of])
 
-    def set_segments(self, clauses: list[Postings], paragraphs: list[Postings], para_ofs: list, dead=None) -> None:
-        """Segments in order, each with its clauses' paragraph numbers; `dead`: deleted clause rows
-        (a paragraph whose clauses are all deleted is deleted)."""
-        dead = np.unique(np.asarray(dead if dead is not None else (), dtype=np.int64))
+    def set_segments(self, clauses: list[Postings], paragraphs: list[Postings], para_ofs: list, order=None) -> None:
+        """Segments in order, each with its clauses' paragraph numbers (rows are numbered through
+        the segments). `order`: the live rows in the corpus's order (default: every row, in row
+        order); a row not in it is deleted, and so is a paragraph with no live row."""
         p_off = np.cumsum([0] + [len(p) for p in paragraphs])
         para_of = np.concatenate([np.asarray(po, dtype=np.int64) + p_off[k] for k, po in enumerate(para_ofs)]) if para_ofs else np.zeros(0, np.int64)
-        live = np.ones(len(para_of), dtype=bool)
-        live[dead] = False
-        rows = np.flatnonzero(live)
-        paras = np.unique(para_of[rows])
-        dead_paras = np.setdiff1d(np.arange(int(p_off[-1])), paras)
-        self.clauses = BM25(clauses, self.k1, self.b, dead)
-        self.paragraphs = BM25(paragraphs, self.k1, self.b, dead_paras)
-        if len(dead) or len(dead_paras):
-            remap = np.full(int(p_off[-1]), -1, dtype=np.int64)
-            remap[paras] = np.arange(len(paras))
-            self.para_of, self._rows, self._paras = remap[para_of[rows]], rows, paras
-        else:
+        total, n_para = len(para_of), int(p_off[-1])
+        rows = np.arange(total) if order is None else np.asarray(order, dtype=np.int64)
+        by_position = para_of[rows]
+        first, at = np.unique(by_position, return_index=True)
+        paras = first[np.argsort(at, kind="stable")]  # live paragraphs, numbered as the corpus meets them
+        self.clauses = BM25(clauses, self.k1, self.b, np.setdiff1d(np.arange(total), rows))
+        self.paragraphs = BM25(paragraphs, self.k1, self.b, np.setdiff1d(np.arange(n_para), paras))
+        if len(rows) == total and len(paras) == n_para and np.array_equal(rows, np.arange(total)) and np.array_equal(paras, np.arange(n_para)):
             self.para_of, self._rows, self._paras = para_of, None, None
+        else:
+            remap = np.full(n_para, -1, dtype=np.int64)
+            remap[paras] = np.arange(len(paras))
+            self.para_of, self._rows, self._paras = remap[by_position], rows, paras
 
     def raw(self, which: str, tokens: list[str]) -> np.ndarray:
         """Unscaled BM25 of every live clause ("clauses") or live paragraph ("paragraphs")."""
@@ -654,15 +654,15 @@ class LexicalIndex:
         np.save(folder / "para_of.npy", self.para_of, allow_pickle=False)
 
     @classmethod
-    def load(cls, folders, k1: float, b: float, context_weight: float, dead=None, mmap: bool = False) -> LexicalIndex:
-        """The segments saved in `folders` (one folder or a list, in order), with deleted clause rows."""
+    def load(cls, folders, k1: float, b: float, context_weight: float, order=None, mmap: bool = False) -> LexicalIndex:
+        """The segments saved in `folders` (one folder or a list, in order); `order` as in set_segments."""
         folders = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
         self = cls(k1, b, context_weight)
         self.set_segments(
             [Postings.load(f / "clauses", mmap) for f in folders],
             [Postings.load(f / "paragraphs", mmap) for f in folders],
             [np.load(f / "para_of.npy", allow_pickle=False) for f in folders],
-            dead,
+            order,
         )
         return self
 

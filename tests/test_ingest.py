@@ -162,3 +162,39 @@ def test_parallel_loading_gives_load_corpus_result(tmp_path):
         assert got.docs == expected.docs and got.clauses == expected.clauses and got.skipped == expected.skipped
         assert doc_files["doc000001.txt"] == "d000001" and "zcopy.txt" not in doc_files
     assert {s.path for s in expected.skipped} == {"notes.xlsx", "zcopy.txt"}
+
+
+def test_updated_segments_answer_as_a_fresh_build(tmp_path, seeds_copy):
+    """After add, replace and remove (segments and deleted rows in the build's segment and an
+    update's), the dev questions get the same top 3 citations and answer text as an index built
+    from scratch over the same documents with the same embedder fit."""
+    import json
+
+    from .conftest import ROOT
+
+    folder = tmp_path / "index"
+    build_index(folder, seeds_copy, SETTINGS)
+    _add_extra(seeds_copy)
+    update_index(folder, seeds_copy, load=False)  # segment 1: the extra document
+    report = seeds_copy / "hohhot_gov_work_report_2024.txt"
+    report.write_text(report.read_text(encoding="utf-8") + "\n2024年，新建口袋公园12个。\n", encoding="utf-8")
+    _, update = update_index(folder, seeds_copy, load=False)  # segment 2: the report, its rows in segment 0 deleted
+    assert update.replaced == ("report2024",) and not update.rebuilt
+    (seeds_copy / "extra.txt").unlink()
+    _, update = update_index(folder, seeds_copy, load=False)  # segment 1's rows deleted
+    assert update.removed == ("extra2024",) and not update.rebuilt
+    updated = load_index(folder)
+    assert len(updated.manifest["segments"]) == 3 and updated.manifest["deleted"] > 0
+    fresh = build_index(tmp_path / "fresh", seeds_copy, SETTINGS, embedder=updated.embedder)
+    assert sorted(c.id for c in updated.corpus.clauses) == sorted(c.id for c in fresh.corpus.clauses)
+    assert updated.manifest["counts"] == fresh.manifest["counts"]
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions += ["2024年安装智慧灯杆多少个？", "2024年新建口袋公园多少个？"]
+    assert "12个" in Answerer(updated).answer("2024年新建口袋公园多少个？").answer
+    a, b = Answerer(updated), Answerer(fresh)
+    differ = []
+    for q in questions:
+        x, y = a.answer(q), b.answer(q)
+        if [(c.doc_id, c.quote) for c in x.citations[:3]] != [(c.doc_id, c.quote) for c in y.citations[:3]] or x.answer != y.answer:
+            differ.append(q)
+    assert differ == []
