@@ -198,3 +198,62 @@ def test_updated_segments_answer_as_a_fresh_build(tmp_path, seeds_copy):
         if [(c.doc_id, c.quote) for c in x.citations[:3]] != [(c.doc_id, c.quote) for c in y.citations[:3]] or x.answer != y.answer:
             differ.append(q)
     assert differ == []
+
+
+@pytest.mark.parametrize("step", ["corpus", "dense"])
+def test_a_killed_build_resumes_where_it_stopped(tmp_path, mini_folder, step):
+    """`qa index` killed (SIGKILL, by the documented debug hook) after a step: the next run
+    continues from that step, says so, and writes the same index as a build never killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from qa import indexdir
+    from qa.index import KILL_AFTER
+
+    from .conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(KILL_AFTER, None)
+
+    def run(index, **extra):
+        cmd = [sys.executable, "-m", "qa", "index", "--index", str(index), "--seeds", str(mini_folder), "--embedder", "corpus"]
+        return subprocess.run(cmd, cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=300)
+
+    folder = tmp_path / "index"
+    killed = run(folder, **{KILL_AFTER: step})
+    assert killed.returncode == -signal.SIGKILL
+    assert not folder.exists()  # nothing half-built is published
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".index.tmp-")]
+    assert len(left) == 1 and (left[0] / indexdir.PROGRESS).exists()
+    resumed = run(folder)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "继续上次中断的构建" in resumed.stderr
+    index = load_index(folder)
+    assert index.manifest["resumed"] == ["corpus", "dense"][: ["corpus", "dense"].index(step) + 1]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index.tmp-")]
+    assert "phases" in index.manifest and "load_segment_measures" not in index.manifest["phases"]
+
+    clean = run(tmp_path / "clean")
+    assert clean.returncode == 0 and "继续" not in clean.stderr
+    a, b = indexdir.resolve(folder), indexdir.resolve(tmp_path / "clean")
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert "dense.faiss" in files and "clauses.jsonl" in files
+    assert [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()] == []
+    other = load_index(tmp_path / "clean")
+    assert index.manifest["counts"] == other.manifest["counts"] and index.manifest["files"] == other.manifest["files"]
+
+
+def test_a_killed_build_of_other_documents_is_not_resumed(tmp_path, mini_folder):
+    """A leftover build folder whose signature does not match the documents now is removed, not continued."""
+    from qa import indexdir
+
+    folder = tmp_path / "index"
+    stale = tmp_path / ".index.tmp-999999-1"
+    stale.mkdir()
+    (stale / indexdir.PROGRESS).write_text('{"signature": "other", "done": ["corpus"]}', encoding="utf-8")
+    messages = []
+    index = build_index(folder, mini_folder, SETTINGS, log=messages.append)
+    assert not stale.exists() and "resumed" not in index.manifest and not any("继续" in m for m in messages)
