@@ -533,25 +533,59 @@ class BM25:
         avg = total_len / self.n if self.n else 1.0  # as numpy's mean of the lengths: exact integer sum, one division
         # the length part of each row's denominator, in bm25s's order of operations
         self.norm = [k1 * ((1 - b) + b * np.asarray(s.lengths, dtype=np.int64) / avg) for s in segments]
+        self.idf = self._idf()
+        self.data = [self._data(k) for k in range(len(segments))]
+
+    def _idf(self) -> list[np.ndarray]:
+        """float32 idf of each segment's terms, from the document frequencies over all segments."""
+        if len(self.segments) == 1:
+            total = [self.df[0]]
+        else:
+            vocab: dict[str, int] = {}
+            cols = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in s.terms), dtype=np.int64, count=len(s.terms)) for s in self.segments]
+            df = np.zeros(len(vocab), dtype=np.int64)
+            for c, d in zip(cols, self.df):
+                np.add.at(df, c, d)
+            total = [df[c] for c in cols]
+        out = []
+        for df in total:
+            idf = np.zeros(len(df), dtype=np.float32)
+            for d in np.unique(df):  # bm25s's loop: one log per distinct frequency
+                if d:
+                    idf[df == d] = math.log(1 + (self.n - int(d) + 0.5) / (int(d) + 0.5))
+            out.append(idf)
+        return out
+
+    def _data(self, k: int, block: int = 1 << 22) -> np.ndarray:
+        """Each posting's score as bm25s stores it: float64 arithmetic, kept as float32.
+
+        Computed when the index is read, from the statistics of all segments; a query then only
+        adds these up, as bm25s does.
+        """
+        s, idf, norm = self.segments[k], self.idf[k], self.norm[k]
+        indptr = np.asarray(s.indptr)
+        out = np.empty(len(s.rows), dtype=np.float32)
+        for a in range(0, len(s.rows), block):  # in blocks: the temporaries stay small
+            z = min(a + block, len(s.rows))
+            c0, c1 = (int(np.searchsorted(indptr, x, side="right")) - 1 for x in (a, z - 1))
+            cols = np.repeat(np.arange(c0, c1 + 1), np.diff(np.clip(indptr[c0 : c1 + 2], a, z)))
+            tf = np.asarray(s.tf[a:z], dtype=np.float64)
+            out[a:z] = idf[cols].astype(np.float64) * (tf / (norm[np.asarray(s.rows[a:z])] + tf))
+        return out
 
     def doc_freq(self, term: str) -> int:
         return sum(int(self.df[k][c]) for k, s in enumerate(self.segments) if (c := s.terms.get(term)) is not None)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """Score of every row (deleted ones included: the caller keeps the live rows)."""
+        """Score of every row (deleted ones included: the caller keeps the live rows), summed
+        over the tokens in order in float32, as bm25s sums them."""
         out = np.zeros(self.total, dtype=np.float32)
         for t in tokens:
-            hits = [(k, c) for k, s in enumerate(self.segments) if (c := s.terms.get(t)) is not None]
-            df = sum(int(self.df[k][c]) for k, c in hits)
-            if not df:
-                continue
-            idf = np.float64(np.float32(math.log(1 + (self.n - df + 0.5) / (df + 0.5))))
-            for k, c in hits:
-                s = self.segments[k]
-                a, z = int(s.indptr[c]), int(s.indptr[c + 1])
-                rows = np.asarray(s.rows[a:z])
-                tf = np.asarray(s.tf[a:z], dtype=np.float64)
-                out[self.offsets[k] + rows] += (idf * (tf / (self.norm[k][rows] + tf))).astype(np.float32)
+            for k, s in enumerate(self.segments):
+                c = s.terms.get(t)
+                if c is not None:
+                    a, z = int(s.indptr[c]), int(s.indptr[c + 1])
+                    out[self.offsets[k] + np.asarray(s.rows[a:z])] += self.data[k][a:z]
         return out
 
 
