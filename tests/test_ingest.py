@@ -198,6 +198,13 @@ def test_updated_segments_answer_as_a_fresh_build(tmp_path, seeds_copy):
         if [(c.doc_id, c.quote) for c in x.citations[:3]] != [(c.doc_id, c.quote) for c in y.citations[:3]] or x.answer != y.answer:
             differ.append(q)
     assert differ == []
+    from qa.store import Where
+
+    for where in (Where(years=(2024,)), Where(doc_ids=("report2024",)), Where(doc_ids=("communique2023",))):  # filtered search over segments
+        for q in ["新增停车位", "口袋公园", "供热管网改造"]:
+            assert _ids(updated, q) == _ids(fresh, q)
+            got = [h.clause.id for h in Retriever(updated).search(q, 5, where=where)]
+            assert got == [h.clause.id for h in Retriever(fresh).search(q, 5, where=where)] and got
 
 
 @pytest.mark.parametrize("step", ["corpus", "dense"])
@@ -257,3 +264,20 @@ def test_a_killed_build_of_other_documents_is_not_resumed(tmp_path, mini_folder)
     messages = []
     index = build_index(folder, mini_folder, SETTINGS, log=messages.append)
     assert not stale.exists() and "resumed" not in index.manifest and not any("继续" in m for m in messages)
+
+
+def test_updates_past_the_compaction_threshold_build_the_index_again(tmp_path, seeds_copy, monkeypatch):
+    import qa.ingest as ingest
+
+    folder = tmp_path / "index"
+    build_index(folder, seeds_copy, SETTINGS)
+    _add_extra(seeds_copy)
+    _, update = update_index(folder, seeds_copy, load=False)
+    assert not update.rebuilt and len(load_index(folder).manifest["segments"]) == 2
+    monkeypatch.setattr(ingest, "COMPACT_MIN_ROWS", 0)
+    monkeypatch.setattr(ingest, "COMPACT_FRACTION", 0.001)  # the extra document's rows are past it
+    (seeds_copy / "extra.txt").write_text(EXTRA.replace("35个", "42个"), encoding="utf-8")
+    index, update = update_index(folder, seeds_copy)
+    assert update.rebuilt and "合并" in update.note
+    assert len(index.manifest["segments"]) == 1 and "deleted" not in index.manifest
+    assert "42个" in Answerer(index).answer("2024年安装智慧灯杆多少个？").answer
