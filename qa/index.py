@@ -17,7 +17,9 @@ its documents' rows are, so an update finds what to delete without reading the c
 A build writes everything into a temporary sibling folder and publishes it at the end by
 switching a link (indexdir.py: which folders may be replaced, the build lock, versions), so a
 crash never leaves half an index and a reader never finds none; load checks every file
-against the manifest.
+against the manifest. A local build from a documents folder records each finished step
+(documents read, dense index, keyword index) in that folder's progress.json; a build killed
+on the way is continued by the next build of the same documents and settings.
 """
 
 from __future__ import annotations

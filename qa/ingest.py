@@ -4,9 +4,15 @@ The manifest records which file became which document and a hash of each file's 
 entry. An update compares them with the folder now, loads and segments only the files that
 are new or changed, and replaces their documents' clauses in the store:
 
-- local: the kept clauses' token ids (saved at build, lexical/tokens) and the new documents'
-  tokens make the BM25 arrays again (numpy, no re-tokenizing); the FAISS index keeps its
-  trained cells and receives the kept vectors and the new ones.
+- local: the new documents' clauses become one small segment (their clauses.jsonl, BM25
+  postings and a flat FAISS index, in segments/NNNN/), and the rows of the documents removed or
+  replaced are recorded as deleted (deleted.npy). Every other file is linked into the new
+  version unchanged, so an update costs what the changed documents cost, whatever the size of
+  the index. BM25 statistics (row count, average length, document frequencies) are those of
+  the live rows of all segments, and the corpus lists documents in the order of their files,
+  so answers are those of a fresh build of the same documents. When the update segments and
+  deleted rows pass COMPACT_FRACTION of the build's rows (and COMPACT_MIN_ROWS), or there
+  would be MAX_SEGMENTS segments, the update is a full build instead (compaction).
 - milvus: the new documents' rows are upserted and the removed ones deleted in the live
   collection; document frequencies in sparse/ are adjusted.
 

@@ -5,8 +5,11 @@ A clause is scored together with its paragraph and heading path (a second BM25 i
 paragraphs), so a question whose words are spread over a paragraph still reaches the clause.
 
 Large corpora are tokenized by a pool of processes into int32 token ids (`TokenIds`), and
-the BM25 arrays are computed from those ids with numpy in bm25s's own format and formulas
-(`bm25_index`), so a million clauses never become a million Python lists of strings.
+the BM25 postings are counted from those ids with numpy, so a million clauses never become a
+million Python lists of strings. An index is stored as postings (rows and term counts by term,
+row lengths: `Postings`), one set per segment, and `BM25` scores them with the statistics of
+all segments' live rows, bit for bit as bm25s scores an index of those rows (`bm25_index`
+makes bm25s's own object, for the tests that hold it to bm25s).
 """
 
 from __future__ import annotations
