@@ -153,11 +153,15 @@ def update_index(folder: Path, seeds: Path | None = None, log=None, load: bool =
     the corpus embedder's vocabulary drifts past DRIFT_LIMIT, or when the update segments and
     deleted rows pass COMPACT_FRACTION of the index (compaction).
     """
+    folder = Path(folder)
+    with indexdir.build_lock(folder):  # one update at a time, each starting from the version the last one made
+        return _update(folder, seeds, log or (lambda msg: None), load)
+
+
+def _update(folder: Path, seeds: Path | None, log, load: bool):
     from .dense import load_embedder
     from .text import Skipped, load_file
 
-    folder = Path(folder)
-    log = log or (lambda msg: None)
     t0 = time.perf_counter()
     real = indexdir.resolve(folder)  # one version throughout
     manifest = read_manifest(real)
