@@ -59,6 +59,10 @@ FEATURES = (
     "novelty",
     "first_in_paragraph",
     "log_length",
+    "aside_title",
+    "aside_title_window",
+    "aside_title_sentence",
+    "names_title",
 )
 
 LOCAL_CACHE = 4096  # documents and paragraphs whose bigram counts are kept between questions
@@ -155,14 +159,12 @@ class SentenceRanker:
         self.weights = weights or default_weights()
         self.clauses = index.corpus.clauses
         self.position = index.corpus.position
-        bm25 = index.lexical.clauses
-        self._vocab = bm25.vocab_dict
-        self._df = np.diff(np.asarray(bm25.scores["indptr"]))
-        self._n = int(bm25.scores["num_docs"])
+        self._vocab, self._df, self._n = index.store.term_stats()  # local bm25s arrays or Milvus statistics
         self._pos = None
         # bigram counts of the documents and paragraphs candidates came from, the most recent kept
         self._local: OrderedDict[str, tuple[int, dict[str, int]]] = OrderedDict()
         self._doc_range: dict[str, tuple[int, int]] | None = None
+        self._titles: dict[str, set[str]] = {}
 
     def idf(self, word: str) -> float:
         j = self._vocab.get(word)
@@ -205,6 +207,13 @@ class SentenceRanker:
                     df[g] = df.get(g, 0) + 1
             return self._remember(doc_id, (b - a, df))
         return self._local[doc_id]
+
+    def _title_grams(self, doc_id: str) -> set[str]:
+        """Character bigrams of a document's title (its topic)."""
+        got = self._titles.get(doc_id)
+        if got is None:
+            got = self._titles[doc_id] = _bigrams(self.index.corpus.by_doc[doc_id].title)
+        return got
 
     def _para_stats(self, doc_id: str, para: int) -> tuple[int, dict[str, int]]:
         """(clauses, clauses holding each bigram) of one paragraph."""
@@ -280,6 +289,16 @@ class SentenceRanker:
 
             def local(t: str, g_idf=g_idf, g_total=g_total) -> float:
                 return float(g_idf[[g in t for g in q_grams]].sum()) / g_total if g_total else 0.0
+
+            # the same without the bigrams of the document's title: the title names the topic,
+            # which the sentence holding the answer often leaves out (它…, 本鱼…, 体长可达…)
+            in_title = self._title_grams(c.doc_id)
+            aside = np.array([g not in in_title for g in q_grams], dtype=bool)
+            a_idf = g_idf * aside if len(q_grams) else g_idf
+            a_total = float(a_idf.sum())
+
+            def aside_title(t: str, a_idf=a_idf, a_total=a_total) -> float:
+                return float(a_idf[[g in t for g in q_grams]].sum()) / a_total if a_total else 0.0
             out[r] = (
                 parts["fused"][r],
                 parts["time"][r],
@@ -305,6 +324,10 @@ class SentenceRanker:
                 sum(ch not in q_chars for ch in body) / len(body) if body else 0.0,
                 float(first),
                 math.log1p(len(text)) / 5.0,
+                aside_title(text),
+                aside_title(window),
+                aside_title(sentence),
+                float(not aside.all()) if len(q_grams) else 0.0,
             )
         return out
 
