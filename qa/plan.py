@@ -137,7 +137,8 @@ class Planner:
         cfg = self.config
         q = analysis.content or analysis.question
         held = {d.region for d in self.corpus.docs}
-        if analysis.missing_document or (analysis.jurisdiction and analysis.jurisdiction not in held):
+        jurisdiction_missing = self._places and analysis.jurisdiction and analysis.jurisdiction not in held
+        if analysis.missing_document or jurisdiction_missing:
             missing = analysis.missing_document or analysis.jurisdiction
             return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits), missing=missing)
         if not hits or self.coverage(q, hits[0]) < cfg.abstain_below:
@@ -204,7 +205,7 @@ class Planner:
     def fits(self, analysis: QueryAnalysis, f: Fact, c: Clause) -> bool:
         """A figure is of the year, kind and jurisdiction the question asks for."""
         region = self._region(c)
-        if analysis.jurisdiction and region != analysis.jurisdiction:
+        if analysis.jurisdiction and self._places and region != analysis.jurisdiction:
             return False
         if analysis.document is not None and c.doc_id != analysis.document.id:
             return False
@@ -280,6 +281,13 @@ class Planner:
             nearest = tuple((f, c) for _, f, c in ranked[:1]) if not groups else ()
             out.append(PartPlan(part, tuple(groups), nearest))
         return out
+
+    @cached_property
+    def _places(self) -> bool:
+        """Whether any document speaks for a jurisdiction. In a corpus where none does
+        (encyclopedia or news text) a place the question names is only a word to search for:
+        nothing is refused as another government's, and no figure as of the wrong one."""
+        return any(d.region for d in self.corpus.docs)
 
     @cached_property
     def _entries(self) -> dict:
