@@ -148,7 +148,8 @@ class Planner:
             if any(p.groups or p.nearest for p in parts):
                 related = self._related(parts, hits)
                 return AnswerPlan(analysis, "figures", tuple(parts), related=tuple(related), hits=tuple(hits))
-            if analysis.asks_number:  # a number was asked for and none of the passages gives it
+            if analysis.asks_number and not self._states_number(analysis, hits[0]):
+                # a number was asked for and none of the passages gives it
                 return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
         # A policy answer comes from the document named, and from clauses of the years asked, when any are among the hits.
         pool = [h for h in hits if analysis.document is None or h.clause.doc_id == analysis.document.id] or hits
@@ -157,6 +158,17 @@ class Planner:
         top = pool[0].score
         chosen = [h for h in pool if h.score >= cfg.passage_floor * top][: cfg.passages]
         return AnswerPlan(analysis, "passages", passages=tuple(self._relevance_order(chosen)), hits=tuple(hits))
+
+    @staticmethod
+    def _states_number(analysis: QueryAnalysis, hit: Hit) -> bool:
+        """A question that sets no time frame and names no document, whose best passage holds a
+        number of the kind asked that no figure was made of ("学校现有市中校区、长清校区两个校区"
+        for 有几个校区), is answered by that passage in its own words. With a time frame the
+        figure must be of the year asked, which only a figure (qa.facts) can tell."""
+        from .rerank import answers_number
+        from .retrieve import Retriever
+
+        return Retriever.reranks(analysis) and answers_number(analysis.content or analysis.question, hit.clause.text)
 
     def _relevance_order(self, chosen: list[Hit]) -> list[Hit]:
         """A policy answer's clauses, most relevant first, so that citation [1] is the best-supported one.

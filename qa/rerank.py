@@ -126,6 +126,23 @@ def question_type(question: str) -> str | None:
     return None
 
 
+def _holds_number(text: str, q_numbers: set[str], unit: str = "") -> bool:
+    """Whether the text holds a number the question does not name, in the asked unit when it names one."""
+    if unit:  # 多少厘米 asks for 厘米; 多少人 is answered in 名 or 人次 as well
+        units = "|".join(map(re.escape, _SAME_UNIT.get(unit, (unit,))))
+        return any(m.group(1) not in q_numbers for m in re.finditer(r"([0-9０-９.．]+|[零〇一二两三四五六七八九十百千万亿]+)[万亿]?(?:" + units + ")", text))
+    return any(n not in q_numbers for n in _NUMBER.findall(text))
+
+
+def answers_number(question: str, text: str) -> bool:
+    """Whether the question asks for a number (多少, 几个, 第几 …) and the text holds one it does not
+    name itself, in the unit asked for when it names one (多少公分 → 80公分)."""
+    if question_type(question) != "number":
+        return False
+    u = _UNIT_Q.search(question)
+    return _holds_number(text, set(_NUMBER.findall(question)), u.group(1) if u else "")
+
+
 @dataclass(frozen=True)
 class Weights:
     """A linear ranker: one weight per feature, and where the weights came from."""
@@ -334,10 +351,7 @@ class SentenceRanker:
     def _type_match(self, kind: str, text: str, q_chars: set[str], q_numbers: set[str], unit: str = "") -> bool:
         """Whether the clause holds an answer of the asked kind that the question does not name."""
         if kind == "number":
-            if unit:  # 多少厘米 asks for 厘米; 多少人 is answered in 名 or 人次 as well
-                units = "|".join(map(re.escape, _SAME_UNIT.get(unit, (unit,))))
-                return any(m.group(1) not in q_numbers for m in re.finditer(r"([0-9０-９.．]+|[零〇一二两三四五六七八九十百千万亿]+)[万亿]?(?:" + units + ")", text))
-            return any(n not in q_numbers for n in _NUMBER.findall(text))
+            return _holds_number(text, q_numbers, unit)
         if kind == "date":
             return any(not set(m) <= q_chars for m in _DATE.findall(text))
         if kind == "reason":
