@@ -10,10 +10,15 @@ ranker looks again at the first `depth` candidates with features a reader uses:
 - how much of the question (idf-weighted) the clause holds, and its window (previous, it, next);
 - answer type: a question asking 多少/几 wants a quantity, 哪一年/何时 a date, 谁 a person,
   哪里 a place, 为什么 a reason — does the clause hold one the question does not already name?
-- whether the clause says anything beyond the question's words, its length, first in paragraph.
+- whether the clause says anything beyond the question's words, its length, first in paragraph;
+- the question's words again without those of the document's title, in the clause, its window
+  and its sentence: the title names the topic, which the sentence holding the answer often leaves
+  out (它…, 本鱼…, 体长可达…), while the sentence that introduces the topic repeats it.
 
-The score is a weighted sum with weights fitted on CMRC 2018 trial questions (pairwise logistic
-regression, `python -m qa.cmrc FILE --fit`), stored as plain JSON in qa/data/sentence_ranker.json.
+The score is a weighted sum with weights fitted on CMRC 2018 trial questions (listwise softmax,
+`python -m qa.cmrc FILE --fit`), stored as plain JSON in qa/data/sentence_ranker.json. The
+Retriever applies it by default to questions that set no time frame and name no document
+(`Retriever.reranks`).
 An optional neural reranker (a local cross-encoder or sentence-transformers model) adds its
 scaled score on top.
 """

@@ -7,9 +7,9 @@ contradicts it loses, and one with no year is left alone. A question's relative 
 resolved for each clause in its own jurisdiction's frame (qa.query), so adding another
 government's documents never moves what 今年 means for the first.
 
-On request (`ranker=True`, `neural="auto"` or a model) the leading candidates of the fused
-ranking are reordered by the sentence ranker (qa.rerank) and a local neural reranker; only
-the order changes.
+The leading candidates of the fused ranking of a question that sets no time frame and names no
+document are reordered by the sentence ranker (qa.rerank; `ranker=None` turns it off), and on
+request (`neural="auto"` or a model) by a local neural reranker; only the order changes.
 """
 
 from __future__ import annotations

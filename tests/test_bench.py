@@ -82,11 +82,11 @@ def test_cmrc_slice_reports_hit_rates_beside_the_references(tmp_path):
         assert r["hits@5"] == round(r["hit@5"] * result["questions"])
     assert result["bm25_paragraphs"]["hit@5"] > 0.5  # 12 paragraphs: the right one is nearly always near the top
     assert result["ours"]["hit@5"] > 0
-    assert 0.0 <= result["ours_with_ranker"]["hit@1"] <= 1.0 and 0.0 <= result["ask"]["citation1_hit_with_ranker"] <= 1.0
+    assert 0.0 <= result["ours_without_ranker"]["hit@1"] <= 1.0 and 0.0 <= result["ask"]["citation1_hit_without_ranker"] <= 1.0
     ask = result["ask"]
     assert 0 <= ask["citation1_hits"] <= result["questions"] and ask["citation1_hit"] == round(ask["citation1_hits"] / result["questions"], 4)
     cv = result["ranker_cross_validated"]
-    assert cv["folds"] == 5 and len(cv["per_fold"]) == 5 and 0.0 <= cv["hit@1"] <= 1.0
+    assert cv["folds"] == 5 and len(cv["per_fold"]) == 5 and 0.0 <= cv["hit@1"] <= 1.0 and 0.0 <= cv["default_hit@1"] <= 1.0
     text = format_cmrc(result)
     assert "hit@1" in text and "citation-1" in text and "交叉验证" in text
 
