@@ -29,7 +29,7 @@ from .jurisdiction import LEVELS, from_issuer
 
 SUFFIXES = (".txt", ".md", ".pdf", ".docx")
 # Larger files are skipped and reported (qa index --max-doc-mb, or the QA_MAX_DOC_MB variable):
-# a 50 MB text takes about 210 CPU seconds and 3.3 GB to index on 2 cores (qa bench --doc-mb 50).
+# a 50 MB text takes about 100 s (180 CPU seconds) and 3.2 GB to index on 2 cores (qa bench --doc-mb 50).
 MAX_DOC_MB = float(os.environ.get("QA_MAX_DOC_MB") or 64)
 UNREADABLE = "无法识别的编码"
 TERMINALS = "。！？；：…!?;:"
