@@ -118,6 +118,7 @@ class CorpusEmbedder:
     def fit(self, texts: list[str]) -> CorpusEmbedder:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
         vec = TfidfVectorizer(
             analyzer="char", ngram_range=(1, 2), lowercase=False, max_features=self.max_features, sublinear_tf=True, dtype=np.float32
@@ -127,7 +128,12 @@ class CorpusEmbedder:
         x = vec.fit_transform(sample)
         dim = max(2, min(self.requested_dim, x.shape[1] - 1, x.shape[0] - 1))
         svd = TruncatedSVD(n_components=dim, random_state=self.seed, algorithm="randomized", n_iter=4)
-        svd.fit(x)
+        # BLAS on one thread: the SVD's products are thin, and a build tokenizes on every core
+        # beside the fit; OpenBLAS's threads then wait on each other (25k texts: 11 CPU-s on one
+        # thread, 30–35 CPU-s on two). One thread also gives the same components on any machine,
+        # where the thread count changed their last bits.
+        with threadpool_limits(1):
+            svd.fit(x)
         self.vocab = {k: int(v) for k, v in vec.vocabulary_.items()}
         self.idf = vec.idf_.astype(np.float32)
         self.components = svd.components_.astype(np.float32)

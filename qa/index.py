@@ -294,7 +294,7 @@ def build_index(
 
         seeds = Path(seeds or default_seeds_dir())
     indexdir.check_target(folder, seeds)  # before anything is read or written
-    signature = None
+    signature = stage = None
     if corpus is None:
         fingerprint = seeds_fingerprint(seeds)
         if backend == "local" and tokenizer is None and embedder is None:  # a build from documents alone can resume
@@ -314,11 +314,8 @@ def build_index(
             records = file_records(seeds, doc_files)  # which file became which document, for incremental updates
             if not corpus.clauses:
                 raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
-            if signature and "corpus" not in steps.done:
-                with _phase(phases, "write_clauses"):
-                    _write_corpus(tmp, corpus, list(corpus.clauses))
-                    _write_json_atomic(tmp / _STAGE, {"doc_files": doc_files, "skipped": [asdict(x) for x in corpus.skipped]})
-                steps.finish("corpus")
+            if signature and "corpus" not in steps.done:  # written (and recorded) by _build_local, beside tokenizing
+                stage = {"doc_files": doc_files, "skipped": [asdict(x) for x in corpus.skipped]}
         clauses = list(corpus.clauses)
         n = len(clauses)
         show = progress if progress is not None else (sys.stderr.isatty() and n > 5000)
@@ -338,7 +335,7 @@ def build_index(
             lexical, dense_info = None, {}  # no FAISS: Milvus holds the vectors
             store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases)
         else:
-            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases, steps)
+            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases, steps, stage)
             store_info = {"backend": "local"}
         embedder.save(tmp / "embedder")
         steps.remove()
@@ -386,18 +383,25 @@ def build_index(
     vectors = VectorIndex.load(real / "dense.faiss", dense_info.get("nprobe"))
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
 
-def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show, phases: dict, progress):
-    """BM25 postings and a FAISS index in `tmp`; returns the lexical index and what FAISS holds.
+def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show, phases: dict, progress, stage: dict | None = None):
+    """clauses.jsonl, BM25 postings and a FAISS index in `tmp`; returns the lexical index and what FAISS holds.
 
     Each finished step is recorded in `progress`, and a resumed build skips what is recorded.
+    `stage`: which file became which document, for a build that can resume (written with the clauses).
     """
     extra, rows, row_offsets, para_of = paragraphs
     n = len(clauses)
     if "lexical" in progress.done:
         lexical = LexicalIndex.load(tmp / "lexical", settings.k1, settings.b, settings.context_weight)
-    # Tokenizing (a process pool for large corpora) runs while this process builds the
-    # dense index and writes the clauses.
+    # Tokenizing (a process pool for large corpora) runs while this process writes the clauses
+    # and builds the dense index: nothing waits on one core for the others.
     with TokenJob(tokenizer, [] if "lexical" in progress.done else [c.text for c in clauses] + extra, workers) as job:
+        if "corpus" not in progress.done:
+            with _phase(phases, "write_clauses" + ("_beside_tokenizing" if job.parallel else "")):
+                _write_corpus(tmp, corpus, clauses)
+                if stage is not None:
+                    _write_json_atomic(tmp / _STAGE, stage)
+            progress.finish("corpus")
         if "dense" not in progress.done:
             with _phase(phases, "embed_and_faiss" + ("_beside_tokenizing" if job.parallel else "")):
                 vectors = _dense(clauses, embedder, settings, show)
@@ -408,9 +412,6 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
                 progress.finish("dense", vectors.describe())
                 del vectors
         dense_info = progress.info["dense"]
-        if "corpus" not in progress.done:
-            with _phase(phases, "write_clauses"):
-                _write_corpus(tmp, corpus, clauses)
         if "lexical" not in progress.done:
             with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
                 tokens = job.result()
