@@ -18,7 +18,7 @@ from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
 from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
-from .query import ASKS_FIGURE, Part, QueryAnalysis
+from .query import ANSWER_TYPE, ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
 from .segment import Clause
 
@@ -111,7 +111,26 @@ class Planner:
             total += idf
             if any(w in context for w in concept):
                 got += idf
+            else:
+                got += idf * self._part_found(concept[0], context)
         return got / total if total else 0.0
+
+    def _part_found(self, word: str, context: str) -> float:
+        """How much of a compound word the context holds as one of its dictionary words
+        (预付卡 → 预付, two of three characters); 0 when none is there."""
+        parts = [w for w in self.index.tokenizer.words(word) if w != word and len(w) >= 2]
+        return max((len(w) / len(word) for w in parts if w in context), default=0.0)
+
+    def _covering_regions(self, question: str, hits: list[Hit]) -> set[str]:
+        """The jurisdictions whose best clause covers the question (`AnswerConfig.abstain_below`).
+
+        Judged per jurisdiction, so that another government's documents ranked first never turn
+        an answer this one's documents hold into a refusal (DESIGN.md, invariant 7).
+        """
+        first: dict[str, Hit] = {}
+        for h in hits:
+            first.setdefault(self._region(h.clause), h)
+        return {r for r, h in first.items() if self.coverage(question, h) >= self.config.abstain_below}
 
     def concepts(self, question: str) -> list[tuple[str, ...]]:
         """Content words of a question, each with the document words its synonyms give."""
@@ -126,7 +145,7 @@ class Planner:
                 concepts.append((key,) + targets)
                 taken.add(key)
         for w in tok.content_words(q):
-            if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not any(w in k for k in taken):
+            if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not ANSWER_TYPE.fullmatch(w) and not any(w in k for k in taken):
                 # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon)
                 concepts.append((w,) + tok.lexicon.synonyms(w))
         return concepts
@@ -140,7 +159,8 @@ class Planner:
         if analysis.missing_document or (analysis.jurisdiction and analysis.jurisdiction not in held):
             missing = analysis.missing_document or analysis.jurisdiction
             return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits), missing=missing)
-        if not hits or self.coverage(q, hits[0]) < cfg.abstain_below:
+        covering = self._covering_regions(q, hits)
+        if not covering:
             return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
         if analysis.asks_figure:
             parts = self._figure_parts(analysis, hits)
@@ -150,7 +170,8 @@ class Planner:
             if analysis.asks_number:  # a number was asked for and none of the passages gives it
                 return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
         # A policy answer comes from the document named, and from clauses of the years asked, when any are among the hits.
-        pool = [h for h in hits if analysis.document is None or h.clause.doc_id == analysis.document.id] or hits
+        pool = [h for h in hits if self._region(h.clause) in covering]
+        pool = [h for h in pool if analysis.document is None or h.clause.doc_id == analysis.document.id] or pool
         timely = [h for h in pool if self._timely(analysis, h.clause)]
         pool = timely or pool
         top = pool[0].score

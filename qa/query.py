@@ -30,6 +30,9 @@ ASKS_FIGURE = re.compile(r"多少|几[个家所项条处万亿位名户]|几成|
 ASKS_NUMBER = re.compile(r"多少|几[个家所项条处万亿位名户]|第几|多大|多长|多高")
 _NAMES_FIGURE = re.compile(r"(?:目标|计划|任务|预期|完成情况|完成了?多少|数字|数据|情况)$")
 _ASKS_OTHER = re.compile(r"哪些|哪里|哪儿|哪个|什么|怎么|怎样|如何|为什么|为何|措施|举措|办法|意义|内容")
+# Words that name the kind of answer asked for ("有什么整治措施"), not what it is about: like 多少,
+# they say nothing about which clause holds the answer.
+ANSWER_TYPE = re.compile(r"措施|举措|办法|意义|内容")
 _ASKED_UNIT = re.compile(r"(?:多少|几)((?:万|亿)?(?:" + "|".join(re.escape(u) for u in BASE_UNITS if u != "个") + "))")
 # Where a question splits into parts: sentence and clause stops, and joins between asked figures.
 _PART_STOP = re.compile(r"[？?；;。！!，,]|以及|并且|同时|另外")
