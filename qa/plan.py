@@ -275,6 +275,10 @@ class Planner:
 
             if asked:  # "高标准农田新建多少": the figures counted under that action, not 提升改造's
                 fitting = [x for x in fitting if within(x[1].action)] or fitting
+                if any(action_group(x[1].action) for x in fitting):
+                    # "2023年新建了多少个公园游园": when figures counted under the action asked are there,
+                    # one counted under none (公园游园总数912个, the stock) is not what was asked.
+                    fitting = [x for x in fitting if action_group(x[1].action)]
             groups: list[FigureGroup] = []
             for _, f, c in fitting:
                 if len(groups) >= per_part:
