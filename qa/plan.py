@@ -17,6 +17,7 @@ from functools import cached_property
 from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
+from .lexical import STOPWORDS
 from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
 from .query import ANSWER_TYPE, ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
@@ -26,6 +27,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PEOPLE = {"人", "名"}
 _ASKS_RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|上升|率|比重|占比")
 _ASKS_DELTA = re.compile(r"比(?:上一?年|去年|前一年)|多了?多少|少了?多少|增加了?多少|减少了?多少")
+_NAMES_RATE = re.compile(r"[\u4e00-\u9fff]率")  # 参保率, 失业率, 覆盖率: a measure that is a share
 _ASKS_START = re.compile(r"(?:从|由)多少")
 _ASKS_LEVEL = re.compile(r"总额|总量|总值|总数|规模|多少(?:万|亿)?(?:元|个|人|户|所|家|吨|亩|公里|平方米)")
 
@@ -324,9 +326,14 @@ class Planner:
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []
+        names_rate = bool(_NAMES_RATE.search(q))
         for h in self._leading(hits):
             for f in h.clause.facts:
                 if unit and not _unit_fits(f, unit):
+                    continue
+                if names_rate and f.base()[1] not in ("%", "百分点", "个百分点"):
+                    continue  # "参保率是多少": a rate is a share, never a count of people
+                if self._other_object(f.indicator, q):
                     continue
                 # The object may follow the figure ("守住十八亿亩耕地红线", "成为一百四十多个国家和地区的…").
                 after = re.match(r"[^，。；、：！？,;]{0,12}", h.clause.text[f.end - h.clause.start :]).group()
@@ -368,6 +375,34 @@ class Planner:
             return r >= max(2, best[region] - cfg.relevance_band)
 
         return [x for x in out if keep(x)]
+
+    def _other_object(self, indicator: str, q: str) -> bool:
+        """The figure measures another object of the same kind: between two words it shares with
+        the question it names a word the question does not, where the question names another
+        ("基本医疗保险参保率" for "基本养老保险的参保率")."""
+        tok = self.index.tokenizer
+
+        def content(w: str) -> bool:  # a word naming the object: not a period (每年, 年均, 全年)
+            return len(w) >= 2 and bool(_CJK.search(w)) and "年" not in w and not ASKS_FIGURE.fullmatch(w) and tok._content(w)
+
+        iw, qw = tok.cut(indicator), tok.cut(q)
+        shared = [i for i, w in enumerate(iw) if w in qw and (content(w) or len(w) == 1 and _CJK.search(w) and w not in STOPWORDS)]
+        for a, b in zip(shared, shared[1:]):
+            qa, qb = qw.index(iw[a]), qw.index(iw[b])
+            if b - a < 2 or qb - qa < 2:
+                continue
+            gap_i = {w for w in iw[a + 1 : b] if content(w)} - set(qw)
+            gap_q = {w for w in qw[qa + 1 : qb] if content(w)} - set(iw)
+            if gap_i and gap_q and not any(self._same_word(x, y) for x in gap_i for y in gap_q):
+                return True
+        return False
+
+    def _same_word(self, doc_word: str, asked: str) -> bool:
+        """The question's word names the document's: the same word inside a longer one, or a
+        lexicon word for it (医保 → 医疗保险)."""
+        lex = self.index.tokenizer.lexicon
+        others = {asked, *lex.synonyms(asked), *lex.targets(asked)}
+        return any(o in doc_word or doc_word in o for o in others)
 
     def _leading(self, hits: list[Hit]) -> list[Hit]:
         """The hits whose figures may answer: each jurisdiction's first few, near its own best.
