@@ -249,6 +249,8 @@ class Planner:
         previous = ""
         for part in asked:
             relevant = self._relevant(part.text, part.unit, hits, analysis)
+            if not relevant and part.shared:
+                relevant = self._relevant(part.shared, part.unit, hits, analysis)
             if not relevant and previous:
                 # "…多少户规上工业企业？总数达到多少？": a part without its own subject takes the one before.
                 relevant = self._relevant(previous + part.text, part.unit, hits, analysis)
@@ -326,6 +328,7 @@ class Planner:
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []
+        q_words = set(self.index.tokenizer.cut(q))
         names_rate = bool(_NAMES_RATE.search(q))
         for h in self._leading(hits):
             for f in h.clause.facts:
@@ -338,7 +341,10 @@ class Planner:
                 # The object may follow the figure ("守住十八亿亩耕地红线", "成为一百四十多个国家和地区的…").
                 after = re.match(r"[^，。；、：！？,;]{0,12}", h.clause.text[f.end - h.clause.start :]).group()
                 after = after if not re.search(r"\d", after) else ""
-                rel = max([lcs(f.indicator, q), lcs(after, q) if len(after) >= 2 else 0] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
+                rel = max(
+                    [lcs(f.indicator, q), lcs(after, q) if len(after) >= 2 else 0, self._shared_words(f.indicator, q_words)]
+                    + [len(key) + 1 for key, t in q_targets if t in f.indicator]
+                )
                 if rel >= 2:
                     # The clause may name the subject well before the figure's own words
                     # ("改革完善高职院校考试招生办法，…今年大规模扩招100万人").
@@ -375,6 +381,12 @@ class Planner:
             return r >= max(2, best[region] - cfg.relevance_band)
 
         return [x for x in out if keep(x)]
+
+    def _shared_words(self, indicator: str, q_words: set[str]) -> int:
+        """Characters of the indicator's content words that are words of the part too, wherever
+        they stand ("压减钢铁产能" and "钢铁去产能": 钢铁, 产能 → 4)."""
+        tok = self.index.tokenizer
+        return sum(len(w) for w in set(tok.cut(indicator)) if len(w) >= 2 and w in q_words and tok._content(w) and not ASKS_FIGURE.fullmatch(w))
 
     def _other_object(self, indicator: str, q: str) -> bool:
         """The figure measures another object of the same kind: between two words it shares with

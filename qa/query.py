@@ -97,6 +97,9 @@ class Part:
     text: str
     asks_figure: bool
     unit: str | None  # base unit asked ("多少户" → 户), None when any
+    # The part with the words its list shares ("钢铁和煤炭去产能的目标分别是多少": 钢铁 borrows
+    # 去产能的目标), for a part that names no figure on its own; "" when nothing is shared.
+    shared: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,7 @@ def split_parts(question: str) -> list[Part]:
     """One part per measure asked: split at stops, at 分别 lists and at repeated 多少."""
     pieces = [p for p in _PART_STOP.split(question) if p and p.strip()]
     out: list[str] = []
+    borrow: dict[int, str] = {}
     for piece in pieces:
         m = _RESPECTIVELY.match(piece)
         if m and ASKS_FIGURE.search(m.group(2)):
@@ -241,7 +245,14 @@ def split_parts(question: str) -> list[Part]:
             if len(subjects) > 1:
                 # "地区生产总值和规模以上工业增加值分别增长多少" → one part per subject.
                 lead = _lead_time(subjects[0])
-                out.extend((lead if i and lead else "") + s + m.group(2) for i, s in enumerate(subjects))
+                # What the last subject holds past the length of the first is read as shared by all
+                # ("钢铁和煤炭去产能的目标": 去产能的目标), for the parts that need it.
+                tail = subjects[-1][len(subjects[0]) - len(lead) :]
+                for i, s in enumerate(subjects):
+                    text = (lead if i and lead else "") + s + m.group(2)
+                    if i < len(subjects) - 1 and tail:
+                        borrow[len(out)] = (lead if i and lead else "") + s + tail + m.group(2)
+                    out.append(text)
                 continue
         asks = re.findall(r"多少|几[个家所项条处户名位]", piece)
         if len(asks) > 1:
@@ -257,9 +268,9 @@ def split_parts(question: str) -> list[Part]:
             continue
         out.append(piece)
     parts = []
-    for text in out:
+    for i, text in enumerate(out):
         unit = _ASKED_UNIT.search(text)
-        parts.append(Part(text, _asks_figure(text), to_base(1, unit.group(1))[1] if unit else None))
+        parts.append(Part(text, _asks_figure(text), to_base(1, unit.group(1))[1] if unit else None, borrow.get(i, "")))
     if len([p for p in parts if p.asks_figure]) > 1 or not parts:
         return parts or [Part(question, _asks_figure(question), None)]
     # A single figure part is the whole question: the words around it say what it is about.
