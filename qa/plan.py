@@ -251,6 +251,8 @@ class Planner:
             relevant = self._relevant(part.text, part.unit, hits, analysis)
             if not relevant and part.shared:
                 relevant = self._relevant(part.shared, part.unit, hits, analysis)
+            if not relevant and part.unit:
+                relevant = self._sole_figure(part, hits, analysis)
             if not relevant and previous:
                 # "…多少户规上工业企业？总数达到多少？": a part without its own subject takes the one before.
                 relevant = self._relevant(previous + part.text, part.unit, hits, analysis)
@@ -381,6 +383,18 @@ class Planner:
             return r >= max(2, best[region] - cfg.relevance_band)
 
         return [x for x in out if keep(x)]
+
+    def _sole_figure(self, part: Part, hits: list[Hit], analysis: QueryAnalysis) -> list[tuple[int, Fact, Clause]]:
+        """The best clause's one figure in the unit asked, of the year and kind asked, when the clause
+        covers the question and the figure's words meet the part's ("今年供热面积要覆盖多少平方米" →
+        "今年还要增加3300万平方米", whose indicator 新增供热能力 shares only 供热)."""
+        top = hits[0]
+        own = [f for f in top.clause.facts if _unit_fits(f, part.unit) and self.fits(analysis, f, top.clause)]
+        if len(own) != 1 or self.coverage(analysis.content or analysis.question, top) < self.config.abstain_below:
+            return []
+        f = own[0]
+        meets = max(lcs(f.indicator, part.text), self._shared_words(f.indicator, set(self.index.tokenizer.cut(part.text))))
+        return [(meets, f, top.clause)] if meets >= 2 and not self._other_object(f.indicator, part.text) else []
 
     def _shared_words(self, indicator: str, q_words: set[str]) -> int:
         """Characters of the indicator's content words that are words of the part too, wherever
