@@ -143,7 +143,7 @@ class Planner:
         concepts: list[tuple[str, ...]] = []
         taken: set[str] = set()
         for key, targets in tok.synonym_matches(q):  # keys matched on words, never inside one (覆盖 ≠ 盖)
-            if len(key) > 1 and not any(key in k for k in taken):
+            if len(key) > 1 and key not in tok.generic and not any(key in k for k in taken):  # 呼市 → 呼和浩特 names no clause
                 concepts.append((key,) + targets)
                 taken.add(key)
         for w in tok.content_words(q):
