@@ -292,19 +292,21 @@ def _asks_figure(text: str) -> bool:
     return bool(ASKS_FIGURE.search(core) or (expressions(core) and _NAMES_FIGURE.search(core)))
 
 
-def analyze(question: str, corpus: Corpus | None = None, synonyms=(), places=frozenset()) -> QueryAnalysis:
+def analyze(question: str, corpus: Corpus | None = None, synonyms=None, places=frozenset(), words=None) -> QueryAnalysis:
     """The QueryAnalysis of a normalized question (see the module docstring).
 
-    `synonyms` (the tokenizer's) let a colloquial place name (呼市) name its jurisdiction;
-    `places` (the corpus lexicon's place names) let a question name a district of it (赛罕区).
+    `synonyms` (the tokenizer's `synonym_matches`: text → (key, document words) for the phrase
+    keys that are words of the text) let a colloquial place name (呼市) name its jurisdiction;
+    `places` (the corpus lexicon's place names) let a question name a district of it (赛罕区),
+    matched on `words` (the tokenizer's `cut`) — never inside another word.
     """
     doc, phrase, doc_year = named_document(question, corpus) if corpus is not None else (None, "", None)
     # What is asked, without the words that name the document ("十九大报告说…", "2019年政府工作报告里…").
     content = question.replace(phrase, "", 1) if phrase else question
     times = tuple(expressions(content))
     regions = {d.region: d.level for d in corpus.docs if d.region} if corpus is not None else {}
-    named_as = " ".join(t for key, targets in synonyms if key in content for t in targets)
-    region = jur.named(content + " " + named_as, regions) or jur.district(content, places, regions)
+    named_as = " ".join(t for _, targets in synonyms(content) for t in targets) if synonyms else ""
+    region = jur.named(content + " " + named_as, regions) or jur.district(content, places, regions, words)
     pres = presents(corpus) if corpus is not None else {}
     frame = None
     if doc is not None and doc.this_year:
