@@ -109,3 +109,23 @@ def district(text: str, places, regions: dict[str, str], words=None) -> str | No
         if name and not any(r.endswith(name) or short_name(r) == place for r in regions):
             return name
     return None
+
+
+# Areas inside a government's jurisdiction that documents report figures for: designated zones
+# (综保区, 高新区, 经开区, 自贸区, 新区 …). A figure whose indicator opens with one measures that area.
+_ZONE = re.compile(
+    r"^[\u4e00-\u9fff]{0,8}?(?:综合保税区|综保区|保税区|经济技术开发区|经开区|高新技术产业开发区|高新区|开发区|自由贸易试验区|自贸区|自贸试验区|新区|片区)"
+)
+
+
+def sub_area(indicator: str, places=()) -> str:
+    """The area inside the document's jurisdiction that a figure is for, when its indicator opens
+    with one: a designated zone (综保区进出口总额 → 综保区) or one of the corpus's districts,
+    counties or banners (its lexicon's place names ending in 区, 县 or 旗: 赛罕区, 托县); else ""."""
+    m = _ZONE.match(indicator)
+    if m:
+        return m.group()
+    for place in sorted(places, key=len, reverse=True):
+        if place.endswith(("区", "县", "旗")) and indicator.startswith(place):
+            return place
+    return ""

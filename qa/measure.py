@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .corpus import Citation, Corpus
 from .facts import LEVEL, RANGE_TO, Fact, to_base
+from .jurisdiction import sub_area
 from .segment import Clause
 from .timescope import strip_time
 
@@ -85,6 +86,9 @@ def scope_difference(a: Fact, b: Fact, region_a: str = "", region_b: str = "") -
     """
     if region_a and region_b and region_a != region_b:
         return f"地区不同：一个是{region_a}的数字，一个是{region_b}的数字。"
+    area_a, area_b = sub_area(a.indicator), sub_area(b.indicator)
+    if area_a != area_b:  # 综保区进出口总额 against the whole jurisdiction's 进出口总额
+        return f"地区范围不同：一个是{area_a or '全域'}的数字，一个是{area_b or '全域'}的数字。"
     if a.period != b.period:
         pa, pb = a.period or f"{a.year}年" if a.year else "单年", b.period or f"{b.year}年" if b.year else "单年"
         return f"统计时段不同：一个是{pa}的数字，一个是{pb}的数字。"

@@ -17,6 +17,7 @@ from functools import cached_property
 from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
+from .jurisdiction import sub_area
 from .lexical import STOPWORDS
 from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
 from .query import ANSWER_TYPE, ASKS_FIGURE, Part, QueryAnalysis
@@ -331,6 +332,7 @@ class Planner:
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []
         q_words = set(self.index.tokenizer.cut(q))
+        places = getattr(self.index.tokenizer, "places", frozenset())
         names_rate = bool(_NAMES_RATE.search(q))
         for h in self._leading(hits):
             for f in h.clause.facts:
@@ -339,6 +341,9 @@ class Planner:
                 if names_rate and f.base()[1] not in ("%", "百分点", "个百分点"):
                     continue  # "参保率是多少": a rate is a share, never a count of people
                 if self._other_object(f.indicator, q):
+                    continue
+                area = sub_area(f.indicator, places)
+                if area and area not in q:  # 综保区进出口总额 answers for the zone, not for the whole city
                     continue
                 # The object may follow the figure ("守住十八亿亩耕地红线", "成为一百四十多个国家和地区的…").
                 after = re.match(r"[^，。；、：！？,;]{0,12}", h.clause.text[f.end - h.clause.start :]).group()
@@ -394,7 +399,10 @@ class Planner:
             return []
         f = own[0]
         meets = max(lcs(f.indicator, part.text), self._shared_words(f.indicator, set(self.index.tokenizer.cut(part.text))))
-        return [(meets, f, top.clause)] if meets >= 2 and not self._other_object(f.indicator, part.text) else []
+        area = sub_area(f.indicator, getattr(self.index.tokenizer, "places", frozenset()))
+        if meets < 2 or self._other_object(f.indicator, part.text) or (area and area not in part.text):
+            return []
+        return [(meets, f, top.clause)]
 
     def _shared_words(self, indicator: str, q_words: set[str]) -> int:
         """Characters of the indicator's content words that are words of the part too, wherever
