@@ -222,6 +222,11 @@ def similarity(a: str, b: str) -> float:
         ka, kb = (re.sub(r"(?:人数|数量)$", "", k[: m.start()]) for k, m in ((ka, ca), (kb, cb)))
         if ka == kb:
             return 1.0
+    ha, hb = _heads(ka), _heads(kb)
+    if (ha and ha == kb) or (hb and hb == ka):  # "口袋公园和社区游园" named short: "公园游园"
+        return 1.0
+    if (ha and ha in kb) or (hb and hb in ka):  # … and inside longer words: "群众家门口的公园游园"
+        return 0.9
     short = min(len(ka), len(kb))
     if short >= 2 and (ka in kb or kb in ka):
         longer = ka if len(ka) > len(kb) else kb
@@ -230,6 +235,15 @@ def similarity(a: str, b: str) -> float:
     common = lcs(ka, kb)
     return 0.8 * common / short if common >= 2 and short else 0.0
 
+
+
+def _heads(key: str) -> str:
+    """A list of kinds named by their heads, joined ("口袋公园和社区游园" → "公园游园"): how a
+    document names the same things short; "" when the key is not such a list."""
+    parts = [p for p in _COMPOUND.split(key)]
+    if len(parts) < 2 or any(len(p) < 3 for p in parts):
+        return ""
+    return "".join(p[-2:] for p in parts)
 
 
 # -- conflicts -----------------------------------------------------------------------------
