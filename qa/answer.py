@@ -86,7 +86,8 @@ def verify(answer: Answer) -> list[str]:
     """Figures in the answer text that none of its citations quote (empty when all are grounded)."""
     text = re.sub(r"\[\d+\]", " ", answer.answer)
     text = re.sub(r"（(?:19|20)\d{2}年）|(?:19|20)\d{2}—(?:19|20)\d{2}年", " ", text)  # resolved years stated
-    quotes = "\n".join(c.quote for c in answer.citations)
+    # a policy answer names each document it quotes (【title】): a figure of the title is quoted too
+    quotes = "\n".join(f"{c.title}\n{c.quote}" for c in answer.citations)
     missing = []
     for m in QUANTITY.finditer(text):
         labels = {label for a, b, label in classify(text[m.start() : m.end() + 1])}

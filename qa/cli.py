@@ -505,3 +505,7 @@ def _bench(args) -> int:
     result = run_bench(sizes, args.queries, doc_mb=args.doc_mb)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_bench(result))
     return 0
+
+
+if __name__ == "__main__":  # python -m qa.cli … works as python -m qa …
+    sys.exit(main())

@@ -10,10 +10,15 @@ ranker looks again at the first `depth` candidates with features a reader uses:
 - how much of the question (idf-weighted) the clause holds, and its window (previous, it, next);
 - answer type: a question asking 多少/几 wants a quantity, 哪一年/何时 a date, 谁 a person,
   哪里 a place, 为什么 a reason — does the clause hold one the question does not already name?
-- whether the clause says anything beyond the question's words, its length, first in paragraph.
+- whether the clause says anything beyond the question's words, its length, first in paragraph;
+- the question's words again without those of the document's title, in the clause, its window
+  and its sentence: the title names the topic, which the sentence holding the answer often leaves
+  out (它…, 本鱼…, 体长可达…), while the sentence that introduces the topic repeats it.
 
-The score is a weighted sum with weights fitted on CMRC 2018 trial questions (pairwise logistic
-regression, `python -m qa.cmrc FILE --fit`), stored as plain JSON in qa/data/sentence_ranker.json.
+The score is a weighted sum with weights fitted on CMRC 2018 trial questions (listwise softmax,
+`python -m qa.cmrc FILE --fit`), stored as plain JSON in qa/data/sentence_ranker.json. The
+Retriever applies it by default to questions that set no time frame and name no document
+(`Retriever.reranks`).
 An optional neural reranker (a local cross-encoder or sentence-transformers model) adds its
 scaled score on top.
 """
@@ -59,6 +64,10 @@ FEATURES = (
     "novelty",
     "first_in_paragraph",
     "log_length",
+    "aside_title",
+    "aside_title_window",
+    "aside_title_sentence",
+    "names_title",
 )
 
 LOCAL_CACHE = 4096  # documents and paragraphs whose bigram counts are kept between questions
@@ -122,6 +131,23 @@ def question_type(question: str) -> str | None:
     return None
 
 
+def _holds_number(text: str, q_numbers: set[str], unit: str = "") -> bool:
+    """Whether the text holds a number the question does not name, in the asked unit when it names one."""
+    if unit:  # 多少厘米 asks for 厘米; 多少人 is answered in 名 or 人次 as well
+        units = "|".join(map(re.escape, _SAME_UNIT.get(unit, (unit,))))
+        return any(m.group(1) not in q_numbers for m in re.finditer(r"([0-9０-９.．]+|[零〇一二两三四五六七八九十百千万亿]+)[万亿]?(?:" + units + ")", text))
+    return any(n not in q_numbers for n in _NUMBER.findall(text))
+
+
+def answers_number(question: str, text: str) -> bool:
+    """Whether the question asks for a number (多少, 几个, 第几 …) and the text holds one it does not
+    name itself, in the unit asked for when it names one (多少公分 → 80公分)."""
+    if question_type(question) != "number":
+        return False
+    u = _UNIT_Q.search(question)
+    return _holds_number(text, set(_NUMBER.findall(question)), u.group(1) if u else "")
+
+
 @dataclass(frozen=True)
 class Weights:
     """A linear ranker: one weight per feature, and where the weights came from."""
@@ -155,14 +181,12 @@ class SentenceRanker:
         self.weights = weights or default_weights()
         self.clauses = index.corpus.clauses
         self.position = index.corpus.position
-        bm25 = index.lexical.clauses
-        self._vocab = bm25.vocab_dict
-        self._df = np.diff(np.asarray(bm25.scores["indptr"]))
-        self._n = int(bm25.scores["num_docs"])
+        self._vocab, self._df, self._n = index.store.term_stats()  # local bm25s arrays or Milvus statistics
         self._pos = None
         # bigram counts of the documents and paragraphs candidates came from, the most recent kept
         self._local: OrderedDict[str, tuple[int, dict[str, int]]] = OrderedDict()
         self._doc_range: dict[str, tuple[int, int]] | None = None
+        self._titles: dict[str, set[str]] = {}
 
     def idf(self, word: str) -> float:
         j = self._vocab.get(word)
@@ -205,6 +229,13 @@ class SentenceRanker:
                     df[g] = df.get(g, 0) + 1
             return self._remember(doc_id, (b - a, df))
         return self._local[doc_id]
+
+    def _title_grams(self, doc_id: str) -> set[str]:
+        """Character bigrams of a document's title (its topic)."""
+        got = self._titles.get(doc_id)
+        if got is None:
+            got = self._titles[doc_id] = _bigrams(self.index.corpus.by_doc[doc_id].title)
+        return got
 
     def _para_stats(self, doc_id: str, para: int) -> tuple[int, dict[str, int]]:
         """(clauses, clauses holding each bigram) of one paragraph."""
@@ -280,6 +311,16 @@ class SentenceRanker:
 
             def local(t: str, g_idf=g_idf, g_total=g_total) -> float:
                 return float(g_idf[[g in t for g in q_grams]].sum()) / g_total if g_total else 0.0
+
+            # the same without the bigrams of the document's title: the title names the topic,
+            # which the sentence holding the answer often leaves out (它…, 本鱼…, 体长可达…)
+            in_title = self._title_grams(c.doc_id)
+            aside = np.array([g not in in_title for g in q_grams], dtype=bool)
+            a_idf = g_idf * aside if len(q_grams) else g_idf
+            a_total = float(a_idf.sum())
+
+            def aside_title(t: str, a_idf=a_idf, a_total=a_total) -> float:
+                return float(a_idf[[g in t for g in q_grams]].sum()) / a_total if a_total else 0.0
             out[r] = (
                 parts["fused"][r],
                 parts["time"][r],
@@ -305,16 +346,17 @@ class SentenceRanker:
                 sum(ch not in q_chars for ch in body) / len(body) if body else 0.0,
                 float(first),
                 math.log1p(len(text)) / 5.0,
+                aside_title(text),
+                aside_title(window),
+                aside_title(sentence),
+                float(not aside.all()) if len(q_grams) else 0.0,
             )
         return out
 
     def _type_match(self, kind: str, text: str, q_chars: set[str], q_numbers: set[str], unit: str = "") -> bool:
         """Whether the clause holds an answer of the asked kind that the question does not name."""
         if kind == "number":
-            if unit:  # 多少厘米 asks for 厘米; 多少人 is answered in 名 or 人次 as well
-                units = "|".join(map(re.escape, _SAME_UNIT.get(unit, (unit,))))
-                return any(m.group(1) not in q_numbers for m in re.finditer(r"([0-9０-９.．]+|[零〇一二两三四五六七八九十百千万亿]+)[万亿]?(?:" + units + ")", text))
-            return any(n not in q_numbers for n in _NUMBER.findall(text))
+            return _holds_number(text, q_numbers, unit)
         if kind == "date":
             return any(not set(m) <= q_chars for m in _DATE.findall(text))
         if kind == "reason":

@@ -7,9 +7,9 @@ contradicts it loses, and one with no year is left alone. A question's relative 
 resolved for each clause in its own jurisdiction's frame (qa.query), so adding another
 government's documents never moves what 今年 means for the first.
 
-On request (`ranker=True`, `neural="auto"` or a model) the leading candidates of the fused
-ranking are reordered by the sentence ranker (qa.rerank) and a local neural reranker; only
-the order changes.
+The leading candidates of the fused ranking of a question that sets no time frame and names no
+document are reordered by the sentence ranker (qa.rerank; `ranker=None` turns it off), and on
+request (`neural="auto"` or a model) by a local neural reranker; only the order changes.
 """
 
 from __future__ import annotations
@@ -72,15 +72,13 @@ class Hit:
 class Retriever:
     """search(question, k) -> list[Hit] over an Index."""
 
-    def __init__(self, index: Index, config: RetrievalConfig | None = None, ranker: SentenceRanker | bool | None = False, neural=None):
+    def __init__(self, index: Index, config: RetrievalConfig | None = None, ranker: SentenceRanker | bool | None = True, neural=None):
         self.index = index
         self.config = config = config or RetrievalConfig()
         self.expansion_weight = config.expansion_weight
-        # Sentence selection over the leading candidates (qa.rerank): True for the packaged
-        # weights, a SentenceRanker of one's own, or None/False (the default) for the fused order.
-        # Off by default: it lifts sentence hit@1 on CMRC and State Council questions, but the
-        # policy answer picks clauses by fused score and reading order, and on the CPC set that
-        # cost answered questions (see README, "Measured").
+        # Sentence selection over the leading candidates (qa.rerank): True (the default) for the
+        # packaged weights, a SentenceRanker of one's own, or None/False for the fused order.
+        # It reorders only questions that set no time frame and name no document (`reranks`).
         if ranker is True:
             from .rerank import SentenceRanker
 
@@ -129,19 +127,30 @@ class Retriever:
         if f is None:
             return []
         order, score = f.order, f.score
-        if self.ranker is not None or self.neural is not None:
-            order, score = self._rerank(question, f)
+        ranker = self.ranker if self.ranker is not None and self.reranks(analysis) else None
+        if ranker is not None or self.neural is not None:
+            order, score = self._rerank(question, f, ranker)
         return [
             Hit(self.clauses[int(f.pool[j])], float(score[j]), float(f.lex[j]), float(f.dense[j]), float(f.time[j]))
             for j in order[:k]
         ]
+
+    @staticmethod
+    def reranks(analysis: QueryAnalysis) -> bool:
+        """Whether the sentence ranker reorders this question's candidates: only when it sets no
+        time frame (years, 今年, "十四五"时期 …) and names no document. Its weights were fitted on
+        prose without dates or catalogued documents, so it has not learned how much a year or a
+        named document counts; where they decide, the fused order with its time and document
+        priors (RetrievalConfig) stands. On the policy sets the ranker moved evidence of such
+        questions down (README, "Measured")."""
+        return not analysis.times and analysis.document is None and not analysis.missing_document
 
     def ranker_features(self, question: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(clause positions, sentence-ranker features) of the first `depth` fused candidates."""
         empty = np.zeros(0, dtype=np.int64), np.zeros((0, 0))
         if not self.clauses:
             return empty
-        from .rerank import SentenceRanker
+        from .rerank import FEATURES, SentenceRanker, Weights
 
         analysis = self.analyze(question)
         question = analysis.content or question
@@ -149,7 +158,8 @@ class Retriever:
         if f is None:
             return empty
         if self.ranker is None and getattr(self, "_feature_ranker", None) is None:
-            self._feature_ranker = SentenceRanker(self.index)
+            # features only: no weights needed (a fit computes them before any weights exist)
+            self._feature_ranker = SentenceRanker(self.index, Weights((0.0,) * len(FEATURES)))
         ranker = self.ranker or self._feature_ranker
         return self._head_features(question, f, f.order[:depth], ranker)
 
@@ -181,18 +191,18 @@ class Retriever:
         rows = f.pool[head]
         return rows, ranker.features(question, rows, parts)
 
-    def _rerank(self, question: str, f: _Fused) -> tuple[np.ndarray, np.ndarray]:
+    def _rerank(self, question: str, f: _Fused, ranker: SentenceRanker | None) -> tuple[np.ndarray, np.ndarray]:
         """The leading candidates in the sentence ranker's order (plus the neural reranker's score).
 
         Only the order changes: the candidate put at rank r takes the fused score that rank had,
         so scores still fall with rank and keep their scale (the answer layer compares a hit's
         score with the first one's). Candidates below the depth keep their place and score.
         """
-        depth = self.ranker.weights.depth if self.ranker is not None else self.config.neural_depth
+        depth = ranker.weights.depth if ranker is not None else self.config.neural_depth
         head = f.order[:depth]
-        if self.ranker is not None:
-            rows, feats = self._head_features(question, f, head, self.ranker)
-            new = self.ranker.scores(feats)
+        if ranker is not None:
+            rows, feats = self._head_features(question, f, head, ranker)
+            new = ranker.scores(feats)
         else:
             rows, new = f.pool[head], f.score[head].astype(np.float64)
         if self.neural is not None:

@@ -82,13 +82,26 @@ def test_cmrc_slice_reports_hit_rates_beside_the_references(tmp_path):
         assert r["hits@5"] == round(r["hit@5"] * result["questions"])
     assert result["bm25_paragraphs"]["hit@5"] > 0.5  # 12 paragraphs: the right one is nearly always near the top
     assert result["ours"]["hit@5"] > 0
-    assert 0.0 <= result["ours_with_ranker"]["hit@1"] <= 1.0 and 0.0 <= result["ask"]["citation1_hit_with_ranker"] <= 1.0
+    assert 0.0 <= result["ours_without_ranker"]["hit@1"] <= 1.0 and 0.0 <= result["ask"]["citation1_hit_without_ranker"] <= 1.0
     ask = result["ask"]
     assert 0 <= ask["citation1_hits"] <= result["questions"] and ask["citation1_hit"] == round(ask["citation1_hits"] / result["questions"], 4)
     cv = result["ranker_cross_validated"]
-    assert cv["folds"] == 5 and len(cv["per_fold"]) == 5 and 0.0 <= cv["hit@1"] <= 1.0
+    assert cv["folds"] == 5 and len(cv["per_fold"]) == 5 and 0.0 <= cv["hit@1"] <= 1.0 and 0.0 <= cv["default_hit@1"] <= 1.0
     text = format_cmrc(result)
     assert "hit@1" in text and "citation-1" in text and "交叉验证" in text
+
+
+def test_cmrc_first_80_articles_meet_the_measured_levels(tmp_path):
+    """Issue #13's CMRC targets, as a regression gate on the first 80 articles (318 questions; the
+    packaged ranker weights were fitted on the whole file, so this is the in-sample figure; the
+    full run's cross-validated one is in README). Measured: hit@1 0.799 (fused order 0.594, BM25
+    sentences 0.598), citation [1] 0.770, abstained 0.041."""
+    result = run_cmrc(CMRC, work_dir=tmp_path, limit=80, cv_folds=0)
+    assert result["questions"] == 318
+    ours, bm25 = result["ours"]["hit@1"], result["bm25_sentences"]["hit@1"]
+    assert ours >= 0.78 and ours >= bm25 + 0.15 and ours >= result["ours_without_ranker"]["hit@1"] + 0.15
+    ask = result["ask"]
+    assert ask["citation1_hit"] >= 0.75 and ask["abstained"] <= 0.06
 
 
 def test_sentences_split_after_terminals():

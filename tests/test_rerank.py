@@ -61,7 +61,7 @@ def test_question_bigrams_leave_out_question_words():
 def test_ranker_picks_the_sentence_that_answers(prose_index):
     from qa.retrieve import Retriever
 
-    ranked, fused = Retriever(prose_index, ranker=True), Retriever(prose_index)
+    ranked, fused = Retriever(prose_index), Retriever(prose_index, ranker=None)  # the default reranks
     q = "东关街有多长？"
     assert "1122米" in ranked.search(q, 1)[0].clause.text
     assert "1122米" not in fused.search(q, 1)[0].clause.text  # the fused score alone picks another sentence
@@ -72,12 +72,13 @@ def test_ranker_picks_the_sentence_that_answers(prose_index):
 def test_reranking_keeps_scores_falling_with_rank(prose_index):
     from qa.retrieve import Retriever
 
-    ranked, fused = Retriever(prose_index, ranker=True), Retriever(prose_index)
+    ranked, fused = Retriever(prose_index), Retriever(prose_index, ranker=None)  # the default reranks
     q = "东关街有多长？"
     a, b = ranked.search(q, 8), fused.search(q, 8)
     assert [h.score for h in a] == sorted((h.score for h in a), reverse=True)
     assert [h.score for h in a] == [h.score for h in b]  # the order changes, the scale of scores does not
-    assert {h.clause.id for h in a} == {h.clause.id for h in b}
+    depth = Retriever(prose_index).ranker.weights.depth  # reordered within the depth: the same clauses there
+    assert {h.clause.id for h in ranked.search(q, depth)} == {h.clause.id for h in fused.search(q, depth)}
 
 
 def test_features_row_per_candidate(prose_index):
@@ -155,3 +156,49 @@ def test_missing_reranker_model_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="重排序模型"):
         NeuralReranker(str(tmp_path / "no-such-model"))
     assert local_reranker(None) is None and local_reranker("none") is None
+
+
+def test_ranker_reorders_only_questions_without_a_time_frame_or_named_document(prose_index):
+    from qa.retrieve import Retriever
+
+    r = Retriever(prose_index)
+    assert r.ranker is not None  # on by default
+    assert r.reranks(r.analyze("东关街有多长？")) and r.reranks(r.analyze("谢宏业哪一年开设了香粉铺？"))
+    assert not r.reranks(r.analyze("2024年东关街有多长？")) and not r.reranks(r.analyze("今年新增多少个停车位？"))
+    assert Retriever(prose_index, ranker=None).ranker is None
+
+
+def test_answers_number_wants_a_number_the_question_does_not_name():
+    from qa.rerank import answers_number
+
+    assert answers_number("学校有几个校区？", "学校现有市中校区、长清校区两个校区。")
+    assert answers_number("体长约是多少公分？", "体长可达80公分。")
+    assert not answers_number("体长约是多少公分？", "体重可达8公斤。")  # not in the unit asked
+    assert not answers_number("学校有几个校区？", "学校位于南宁市。")
+    assert not answers_number("学校在哪里？", "学校现有两个校区。")  # not a number question
+
+
+@pytest.fixture(scope="module")
+def campus_index(tmp_path_factory):
+    from qa.index import Settings, build_index
+
+    root = tmp_path_factory.mktemp("campus")
+    (root / "docs").mkdir()
+    (root / "docs" / "东关街.txt").write_text(PROSE + "扬州大学现有瘦西湖校区、荷花池校区两个校区。\n", encoding="utf-8")
+    return build_index(root / "index", root / "docs", Settings(embedder="corpus"))
+
+
+def test_prose_without_jurisdictions_answers_questions_naming_a_place(campus_index):
+    from qa.answer import Answerer
+
+    a = Answerer(campus_index).answer("江苏省扬州市的东关街有多长？")
+    assert not a.abstained and "1122米" in a.citations[0].quote
+
+
+def test_number_question_is_answered_by_a_passage_stating_the_number(campus_index):
+    from qa.answer import Answerer
+
+    answerer = Answerer(campus_index)
+    a = answerer.answer("扬州大学有几个校区？")
+    assert not a.abstained and "两个校区" in a.citations[0].quote
+    assert answerer.answer("2024年东关街有多长？").abstained  # a year asked that no figure is of
