@@ -167,9 +167,9 @@ def _update(args, index_dir: Path, log) -> int:
     if args.backend or args.milvus_uri or args.embedder:
         raise InputError("--update 沿用索引原有的存储后端与向量设置，不能同时指定 --backend、--milvus-uri 或 --embedder")
     read_manifest(index_dir)  # a missing index is an error here, not a silent full build
-    idx, update = update_index(index_dir, args.seeds, log=log)
+    idx, update = update_index(index_dir, args.seeds, log=log, load=False)  # the clauses kept are not read
     if args.json:
-        m = idx.manifest
+        m = idx.manifest if idx is not None else read_manifest(index_dir)
         print(json.dumps({"update": {**m.get("update", {}), "rebuilt": update.rebuilt, "note": update.note}, "counts": m["counts"], "store": m["store"]}, ensure_ascii=False))
     else:
         print(update.describe())

@@ -359,15 +359,23 @@ class VectorIndex:
             out.update(nlist=int(self.index.nlist), nprobe=int(self.index.nprobe))
         return out
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, self.ntotal)
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest stored vectors of each query (among the rows `allowed`, when given)."""
+        import faiss
+
+        k = min(k, self.ntotal if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
+        params = None
+        if allowed is not None:
+            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            index = self.index
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe) if hasattr(index, "nprobe") else faiss.SearchParameters(sel=sel)
         if len(queries) > 1:
-            return self.index.search(queries, k)
+            return self.index.search(queries, k, params=params)
         with _one_thread():
-            return self.index.search(queries, k)
+            return self.index.search(queries, k, params=params)
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of the given ids (flat and IVF-flat storage keep them exactly)."""
@@ -389,6 +397,75 @@ class VectorIndex:
         if nprobe is not None and hasattr(index, "nprobe"):
             index.nprobe = nprobe
         return cls(index)
+
+
+class SegmentedVectors:
+    """Several FAISS indexes read as one over their live rows: the build's and each update's.
+
+    Rows are numbered through the parts in order; deleted rows are never returned, and
+    results are numbered as the corpus numbers its clauses (positions).
+    """
+
+    def __init__(self, parts: list[VectorIndex], order=None):
+        """`order`: the live rows in the corpus's order (default: every row in order); others are deleted."""
+        self.parts = parts
+        self.offsets = np.cumsum([0] + [p.ntotal for p in parts]).astype(np.int64)
+        total = int(self.offsets[-1])
+        self.rows = np.arange(total) if order is None else np.asarray(order, dtype=np.int64)  # position -> row
+        self.position = np.full(total, -1, dtype=np.int64)  # row -> position
+        self.position[self.rows] = np.arange(len(self.rows))
+        live = np.bincount(np.searchsorted(self.offsets, self.rows, side="right") - 1, minlength=len(parts))
+        self.deleted_in = [int(p.ntotal - n) for p, n in zip(parts, live)]
+
+    @property
+    def index(self):
+        return self.parts[0].index
+
+    @property
+    def kind(self) -> str:
+        return self.parts[0].kind
+
+    @property
+    def ntotal(self) -> int:
+        return len(self.rows)
+
+    def describe(self) -> dict:
+        return {**self.parts[0].describe(), "ntotal": self.ntotal, "segments": len(self.parts)}
+
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest live vectors of each query, as positions (among `allowed` positions, when given)."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        allowed_rows = None if allowed is None else self.rows[np.asarray(allowed, dtype=np.int64)]
+        sims, found = [], []
+        for j, part in enumerate(self.parts):
+            a, z = self.offsets[j], self.offsets[j + 1]
+            if allowed_rows is not None:
+                local = allowed_rows[(allowed_rows >= a) & (allowed_rows < z)] - a
+                if not len(local):
+                    continue
+                s, i = part.search(queries, k, local)
+            else:  # deleted rows are dropped below: ask for as many more
+                s, i = part.search(queries, k + self.deleted_in[j])
+            sims.append(s)
+            found.append(np.where(i >= 0, self.position[np.where(i >= 0, i + a, 0)], -1))
+        if not sims:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        s, i = np.concatenate(sims, axis=1), np.concatenate(found, axis=1)
+        s = np.where(i >= 0, s, -np.inf)
+        order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+        s, i = np.take_along_axis(s, order, 1), np.take_along_axis(i, order, 1)
+        keep = np.isfinite(s).all(axis=0)
+        return s[:, keep].astype(np.float32), i[:, keep]
+
+    def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given positions."""
+        rows = self.rows[np.asarray(ids, dtype=np.int64)]
+        out = np.zeros((len(rows), self.parts[0].index.d), np.float32)
+        part = np.searchsorted(self.offsets, rows, side="right") - 1
+        for j in np.unique(part):
+            at = np.flatnonzero(part == j)
+            out[at] = self.parts[j].reconstruct(rows[at] - self.offsets[j])
+        return out
 
 
 def training_rows(n: int, size: int, seed: int = 0) -> np.ndarray:

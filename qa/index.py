@@ -4,14 +4,22 @@ Layout (standard files only, never pickle):
     manifest.json      seeds' hashes, settings, embedder identity, versions, counts, file sizes
     docs.json          document metadata
     clauses.jsonl      one clause a line, with its facts (ensure_ascii=False)
-    lexical/           bm25s arrays for clauses and paragraphs, para_of.npy
+    lexical/           BM25 postings (rows, term counts, row lengths) of clauses and paragraphs, para_of.npy
     dense.faiss        FAISS index written by faiss.write_index
     embedder/          the embedder's identity (and, for the corpus embedder, its arrays)
+    segments/NNNN/     what each incremental update added (local store): its clauses.jsonl,
+                       lexical/ and a flat dense.faiss; the build's files above are segment 0
+    deleted.npy        rows (numbered through the segments) of documents removed or replaced since
+
+The manifest's "segments" lists each segment's folder, rows and paragraphs, and where each of
+its documents' rows are, so an update finds what to delete without reading the clauses.
 
 A build writes everything into a temporary sibling folder and publishes it at the end by
 switching a link (indexdir.py: which folders may be replaced, the build lock, versions), so a
 crash never leaves half an index and a reader never finds none; load checks every file
-against the manifest.
+against the manifest. A local build from a documents folder records each finished step
+(documents read, dense index, keyword index) in that folder's progress.json; a build killed
+on the way is continued by the next build of the same documents and settings.
 """
 
 from __future__ import annotations
@@ -30,14 +38,14 @@ import numpy as np
 
 from . import indexdir
 from .corpus import Corpus, DocInfo
-from .dense import VectorIndex, load_embedder, resolve_embedder, training_rows
+from .dense import SegmentedVectors, VectorIndex, load_embedder, resolve_embedder, training_rows
 from .errors import BadIndex, QAError
 from .facts import Fact
-from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob, save_tokens
+from .lexical import LexicalIndex, TokenIds, Tokenizer, TokenJob
 from .segment import Clause, Segmenter
 from .text import LEXICON, MAX_DOC_MB, Skipped, display_path, outside, read_lexicon, repo_root, seed_files, trusted_roots
 
-FORMAT = 2  # 2: BM25 arrays from token ids, IVF above the exact limit
+FORMAT = 3  # 3: BM25 postings scored at query time, segments added by updates, deleted rows
 HASH_LIMIT = 64 * 2**20  # files up to this size are checked by sha256 on load, larger ones by size
 
 
@@ -270,37 +278,54 @@ def build_index(
 
         seeds = Path(seeds or default_seeds_dir())
     indexdir.check_target(folder, seeds)  # before anything is read or written
+    signature = None
     if corpus is None:
         fingerprint = seeds_fingerprint(seeds)
-        with _phase(phases, "load_segment_measures"):  # on every core when there are many files
-            corpus, doc_files = load_documents(seeds, Segmenter(settings.topic_max, settings.split_min), workers, settings.max_doc_mb)
-        records = file_records(seeds, doc_files)  # which file became which document, for incremental updates
-        if not corpus.clauses:
-            raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
-    clauses = list(corpus.clauses)
-    n = len(clauses)
-    show = progress if progress is not None else (sys.stderr.isatty() and n > 5000)
-    lexicon = read_lexicon(seeds) if seeds is not None else ""
-    tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams, lexicon=lexicon)
-    note = ""
-    if embedder is None:
-        embedder, note = resolve_embedder(settings.embedder)
-        if note:
-            log(note)
-
-    para_texts, para_of = paragraph_units(clauses)
-    extra, rows, row_offsets = paragraph_rows(clauses, para_texts, para_of, tokenizer)
-    build = indexdir.Build(folder)  # the build lock, and a fresh folder beside `folder`
+        if backend == "local" and tokenizer is None and embedder is None:  # a build from documents alone can resume
+            signature = build_signature(fingerprint, settings)
+    build = indexdir.Build(folder, resume=signature)  # the build lock, and a folder beside `folder` to build in
     tmp = build.dir
     try:
+        steps = _Progress(tmp, signature, build.resumed)
+        if build.resumed:
+            log(f"继续上次中断的构建（已完成：{'、'.join(_STEP_NAMES[s] for s in steps.done) or '无'}）")
+        if corpus is None:
+            if "corpus" in steps.done:
+                corpus, doc_files = _read_stage(tmp)
+            else:
+                with _phase(phases, "load_segment_measures"):  # on every core when there are many files
+                    corpus, doc_files = load_documents(seeds, Segmenter(settings.topic_max, settings.split_min), workers, settings.max_doc_mb)
+            records = file_records(seeds, doc_files)  # which file became which document, for incremental updates
+            if not corpus.clauses:
+                raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
+            if signature and "corpus" not in steps.done:
+                with _phase(phases, "write_clauses"):
+                    _write_corpus(tmp, corpus, list(corpus.clauses))
+                    _write_json_atomic(tmp / _STAGE, {"doc_files": doc_files, "skipped": [asdict(x) for x in corpus.skipped]})
+                steps.finish("corpus")
+        clauses = list(corpus.clauses)
+        n = len(clauses)
+        show = progress if progress is not None else (sys.stderr.isatty() and n > 5000)
+        lexicon = read_lexicon(seeds) if seeds is not None else ""
+        tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams, lexicon=lexicon)
+        note = ""
+        if "dense" in steps.done:
+            embedder = load_embedder(tmp / "embedder")
+        elif embedder is None:
+            embedder, note = resolve_embedder(settings.embedder)
+            if note:
+                log(note)
+        para_texts, para_of = paragraph_units(clauses)
+        extra, rows, row_offsets = paragraph_rows(clauses, para_texts, para_of, tokenizer)
         (tmp / LEXICON).write_text(lexicon, encoding="utf-8")  # the corpus's own words, for queries
         if backend == "milvus":
             lexical, dense_info = None, {}  # no FAISS: Milvus holds the vectors
             store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases)
         else:
-            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases)
+            lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases, steps)
             store_info = {"backend": "local"}
         embedder.save(tmp / "embedder")
+        steps.remove()
         files = _file_list(tmp)
         manifest = {
             "format": FORMAT,
@@ -324,9 +349,11 @@ def build_index(
             },
             "skipped": [asdict(s) for s in corpus.skipped],
             **records,
+            **({"segments": [segment_record("", clauses, para_of)]} if backend == "local" else {}),
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 3),
             "phases": {k: round(v, 3) for k, v in phases.items()},
+            **({"resumed": list(steps.resumed)} if steps.resumed else {}),
         }
         _write_json_atomic(tmp / "manifest.json", manifest)
         build.publish()
@@ -343,33 +370,93 @@ def build_index(
     vectors = VectorIndex.load(real / "dense.faiss", dense_info.get("nprobe"))
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
 
-def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show, phases: dict):
-    """bm25s arrays and a FAISS index in `tmp`; returns the lexical index and what FAISS holds."""
+def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, workers, show, phases: dict, progress):
+    """BM25 postings and a FAISS index in `tmp`; returns the lexical index and what FAISS holds.
+
+    Each finished step is recorded in `progress`, and a resumed build skips what is recorded.
+    """
     extra, rows, row_offsets, para_of = paragraphs
     n = len(clauses)
+    if "lexical" in progress.done:
+        lexical = LexicalIndex.load(tmp / "lexical", settings.k1, settings.b, settings.context_weight)
     # Tokenizing (a process pool for large corpora) runs while this process builds the
     # dense index and writes the clauses.
-    with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
-        with _phase(phases, "embed_and_faiss" + ("_beside_tokenizing" if job.parallel else "")):
-            vectors = _dense(clauses, embedder, settings, show)
-            # Written now and read back at the end: while it grows, an IVF index holds its lists
-            # with up to twice their size in spare capacity; the file holds them exactly.
-            vectors.save(tmp / "dense.faiss")
-            dense_info = vectors.describe()
-            del vectors
-        with _phase(phases, "write_clauses"):
-            _write_corpus(tmp, corpus, clauses)
-        with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
-            tokens = job.result()
-    with _phase(phases, "bm25_and_save"):
-        lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
-        clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
-        para_tokens = tokens.gather(rows, row_offsets)
-        del tokens
-        lexical.build(clause_tokens, para_tokens, para_of)
-        lexical.save(tmp / "lexical")
-        save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)  # what an incremental update starts from
+    with TokenJob(tokenizer, [] if "lexical" in progress.done else [c.text for c in clauses] + extra, workers) as job:
+        if "dense" not in progress.done:
+            with _phase(phases, "embed_and_faiss" + ("_beside_tokenizing" if job.parallel else "")):
+                vectors = _dense(clauses, embedder, settings, show)
+                # Written now and read back at the end: while it grows, an IVF index holds its lists
+                # with up to twice their size in spare capacity; the file holds them exactly.
+                vectors.save(tmp / "dense.faiss")
+                embedder.save(tmp / "embedder")
+                progress.finish("dense", vectors.describe())
+                del vectors
+        dense_info = progress.info["dense"]
+        if "corpus" not in progress.done:
+            with _phase(phases, "write_clauses"):
+                _write_corpus(tmp, corpus, clauses)
+        if "lexical" not in progress.done:
+            with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
+                tokens = job.result()
+    if "lexical" not in progress.done:
+        with _phase(phases, "bm25_and_save"):
+            lexical = LexicalIndex(settings.k1, settings.b, settings.context_weight)
+            clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
+            para_tokens = tokens.gather(rows, row_offsets)
+            del tokens
+            lexical.build(clause_tokens, para_tokens, para_of)
+            lexical.save(tmp / "lexical")
+            progress.finish("lexical")
     return lexical, dense_info
+
+
+# ---------------------------------------------------------------------------------------
+# Resuming a killed build
+
+_STAGE = "stage.json"  # a build's documents: which file became which, and what was skipped
+_STEP_NAMES = {"corpus": "读取与切分文档", "dense": "向量索引", "lexical": "关键词索引"}
+KILL_AFTER = "QA_DEBUG_KILL_AFTER"  # debug hook: a build kills itself (SIGKILL) after this step (corpus, dense, lexical)
+
+
+def build_signature(fingerprint: dict, settings: Settings) -> str:
+    """What a build's result depends on: the documents, the settings and the program."""
+    key = {"format": FORMAT, "pipeline": pipeline_fingerprint(), "settings": settings.to_dict(), "seeds": fingerprint}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+class _Progress:
+    """The steps a build has finished, in its folder's progress.json (only for a build that can resume)."""
+
+    def __init__(self, folder: Path, signature: str | None, resumed: bool):
+        self.path, self.signature = folder / indexdir.PROGRESS, signature
+        saved = json.loads(self.path.read_text(encoding="utf-8")) if resumed else {}
+        self.done: list[str] = list(saved.get("done", []))
+        self.info: dict = dict(saved.get("info", {}))
+        self.resumed = tuple(self.done)
+
+    def finish(self, step: str, info=None) -> None:
+        self.done.append(step)
+        if info is not None:
+            self.info[step] = info
+        if self.signature:
+            _write_json_atomic(self.path, {"signature": self.signature, "done": self.done, "info": self.info})
+            if os.environ.get(KILL_AFTER) == step:
+                import signal
+
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def remove(self) -> None:
+        for p in (self.path, self.path.parent / _STAGE):
+            p.unlink(missing_ok=True)
+
+
+def _read_stage(folder: Path) -> tuple[Corpus, dict[str, str]]:
+    """The documents a killed build had read, from its folder."""
+    stage = json.loads((folder / _STAGE).read_text(encoding="utf-8"))
+    docs = tuple(DocInfo(**d) for d in json.loads((folder / "docs.json").read_text(encoding="utf-8")))
+    with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+        clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
+    return Corpus(docs, clauses, tuple(Skipped(x["path"], x["reason"]) for x in stage["skipped"])), stage["doc_files"]
 
 
 def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, uri, workers, show, phases: dict) -> dict:
@@ -391,6 +478,18 @@ def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause]
     del tokens
     bar = lambda it, total: _progress(it, total, "写入 Milvus", show)  # noqa: E731
     return milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar, phases)
+
+
+def segment_record(path: str, clauses, para_of) -> dict:
+    """What the manifest records of a segment: its folder, rows, paragraphs, and for each document
+    [first row, end row, first paragraph, end paragraph, facts] within it."""
+    docs: dict[str, list[int]] = {}
+    for i, c in enumerate(clauses):
+        d = docs.get(c.doc_id)
+        if d is None:
+            d = docs[c.doc_id] = [i, i, int(para_of[i]), int(para_of[i]), 0]
+        d[1], d[3], d[4] = i + 1, int(para_of[i]) + 1, d[4] + len(c.facts)
+    return {"path": path, "rows": len(clauses), "paragraphs": int(para_of[-1]) + 1 if len(clauses) else 0, "docs": docs}
 
 
 def _write_corpus(folder: Path, corpus: Corpus, clauses: list[Clause]) -> None:
@@ -561,12 +660,15 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
     milvus = backend_of(manifest) == "milvus"
     try:
         docs = tuple(DocInfo(**d) for d in json.loads((real / "docs.json").read_text(encoding="utf-8")))
-        with open(real / "clauses.jsonl", encoding="utf-8") as f:
-            clauses = tuple(clause_from_dict(json.loads(line)) for line in f)
+        records = manifest.get("segments") or [{"path": ""}]
+        segments = [real / seg["path"] for seg in records]
+        order = live_order(records, docs) if len(records) > 1 or manifest.get("deleted") else None
+        clauses = _read_clauses(segments, order)
         s = manifest["settings"]
         if not milvus:
-            lexical = LexicalIndex.load(real / "lexical", s["k1"], s["b"], s["context_weight"], mmap=mmap)
-            vectors = VectorIndex.load(real / "dense.faiss", manifest["faiss"].get("nprobe"))
+            lexical = LexicalIndex.load([p / "lexical" for p in segments], s["k1"], s["b"], s["context_weight"], order, mmap=mmap)
+            parts = [VectorIndex.load(p / "dense.faiss", manifest["faiss"].get("nprobe") if k == 0 else None) for k, p in enumerate(segments)]
+            vectors = parts[0] if order is None else SegmentedVectors(parts, order)
         embedder = load_embedder(real / "embedder")
     except QAError:
         raise
@@ -589,6 +691,36 @@ def load_index(folder: Path, mmap: bool = False) -> Index:
             f"索引 {folder} 内部数目不一致：条款 {len(clauses)}，向量 {vectors.ntotal}，关键词 {len(lexical.para_of)}，清单记录 {counts['clauses']}"
         )
     return Index(folder, manifest, corpus, tokenizer, lexical, vectors, embedder, notes)
+
+
+def live_order(records: list[dict], docs) -> np.ndarray:
+    """The live rows (numbered through the segments) in the corpus's order: document by document
+    as docs.json lists them (the order of their files, as a full build reads them)."""
+    offsets = np.cumsum([0] + [seg["rows"] for seg in records])
+    where = {d: (int(offsets[k]) + r[0], int(offsets[k]) + r[1]) for k, seg in enumerate(records) for d, r in seg["docs"].items()}
+    spans = [where[d.id] for d in docs if d.id in where]
+    return np.concatenate([np.arange(a, z, dtype=np.int64) for a, z in spans]) if spans else np.zeros(0, np.int64)
+
+
+def _read_clauses(segments: list[Path], order: np.ndarray | None) -> tuple[Clause, ...]:
+    """The live clauses of the segments, in `order` (rows numbered through the segments; None: all, in order)."""
+    if order is None:
+        out = []
+        for folder in segments:
+            with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+                out.extend(clause_from_dict(json.loads(line)) for line in f)
+        return tuple(out)
+    rank = {int(r): i for i, r in enumerate(order)}
+    out = [None] * len(order)
+    row = 0
+    for folder in segments:
+        with open(folder / "clauses.jsonl", encoding="utf-8") as f:
+            for line in f:
+                i = rank.get(row)
+                if i is not None:
+                    out[i] = clause_from_dict(json.loads(line))
+                row += 1
+    return tuple(out)
 
 
 def backend_of(manifest: dict) -> str:

@@ -9,7 +9,8 @@ the files. A build
 2. takes a lock (`build_lock`, flock on `.DIR.lock` beside it), so two builds of one index run
    one after the other instead of tearing each other's files;
 3. removes what killed builds left (`.DIR.tmp-*`), writes into a fresh `.DIR.tmp-<pid>`
-   (`new_build_dir`), and
+   (`new_build_dir`) — or, for a build of the same documents and settings (the signature in
+   its `progress.json`), takes over the folder a killed build left and continues it — and
 4. publishes it (`publish`): renames it to a new version folder and switches the link with
    one rename(2), so a reader sees the old index or the new one and never a missing one. The
    previous version is kept (a reader may still be reading it) and older ones are removed.
@@ -221,14 +222,38 @@ def remove_leftovers(folder: Path, keep: tuple[Path, ...] = ()) -> list[Path]:
     return gone
 
 
-def new_build_dir(folder: Path) -> Path:
-    """A fresh, empty folder to build into, beside `folder` (call with the build lock held)."""
+PROGRESS = "progress.json"  # in a build folder: what a build has finished, and for which documents and settings
+
+
+def resumable(folder: Path, signature: str) -> Path | None:
+    """The build folder a killed build of the same documents and settings left (call with the
+    build lock held: then no other build is writing one), the most advanced first."""
+    best, done = None, -1
+    for p in _siblings(_abs(folder), "tmp"):
+        try:
+            progress = json.loads((p / PROGRESS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(progress, dict) and progress.get("signature") == signature and len(progress.get("done", ())) > done:
+            best, done = p, len(progress["done"])
+    return best
+
+
+def new_build_dir(folder: Path, resume: str | None = None) -> tuple[Path, bool]:
+    """A folder to build into, beside `folder` (call with the build lock held): a fresh one, or
+    with `resume` (a build signature) the folder a killed build of the same signature left,
+    taken over to continue. Other leftovers are removed. Returns (folder, resumed)."""
     folder = _abs(folder)
-    remove_leftovers(folder, keep=tuple(_siblings(folder, "v")))
     tmp = folder.parent / f"{_prefix(folder, 'tmp')}{os.getpid()}-{threading.get_ident()}"
-    _remove(tmp)
-    tmp.mkdir(parents=True)
-    return tmp
+    found = resumable(folder, resume) if resume else None
+    if found is not None and found != tmp:
+        _remove(tmp)
+        os.rename(found, tmp)
+    remove_leftovers(folder, keep=tuple(_siblings(folder, "v")) + ((tmp,) if found is not None else ()))
+    if found is None:
+        _remove(tmp)
+        tmp.mkdir(parents=True)
+    return tmp, found is not None
 
 
 def publish(built: Path, folder: Path) -> Path:
@@ -262,12 +287,12 @@ class Build:
         build.close()              # removes build.dir if unpublished, releases the lock
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, resume: str | None = None):
         self.folder = Path(folder)
         self._lock = build_lock(self.folder)
         self._lock.__enter__()
         try:
-            self.dir = new_build_dir(self.folder)
+            self.dir, self.resumed = new_build_dir(self.folder, resume)
         except OSError as e:
             self._lock.__exit__(None, None, None)
             raise self.write_error(e) from e

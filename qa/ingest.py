@@ -4,9 +4,15 @@ The manifest records which file became which document and a hash of each file's 
 entry. An update compares them with the folder now, loads and segments only the files that
 are new or changed, and replaces their documents' clauses in the store:
 
-- local: the kept clauses' token ids (saved at build, lexical/tokens) and the new documents'
-  tokens make the BM25 arrays again (numpy, no re-tokenizing); the FAISS index keeps its
-  trained cells and receives the kept vectors and the new ones.
+- local: the new documents' clauses become one small segment (their clauses.jsonl, BM25
+  postings and a flat FAISS index, in segments/NNNN/), and the rows of the documents removed or
+  replaced are recorded as deleted (deleted.npy). Every other file is linked into the new
+  version unchanged, so an update costs what the changed documents cost, whatever the size of
+  the index. BM25 statistics (row count, average length, document frequencies) are those of
+  the live rows of all segments, and the corpus lists documents in the order of their files,
+  so answers are those of a fresh build of the same documents. When the update segments and
+  deleted rows pass COMPACT_FRACTION of the build's rows (and COMPACT_MIN_ROWS), or there
+  would be MAX_SEGMENTS segments, the update is a full build instead (compaction).
 - milvus: the new documents' rows are upserted and the removed ones deleted in the live
   collection; document frequencies in sparse/ are adjusted.
 
@@ -26,6 +32,7 @@ neighbouring issuer about 10 % (State Council → CPC congress), a new level of 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -37,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import indexdir
-from .corpus import Corpus, file_records, info
+from .corpus import Corpus, DocInfo, file_records, info
 from .errors import BadIndex, QAError
 from .index import (
     Index,
@@ -49,12 +56,16 @@ from .index import (
     read_manifest,
     stale_reason,
 )
-from .lexical import _rows, concat, load_tokens, save_tokens
+from .lexical import _rows
 from .segment import Segmenter
 from .text import LEXICON, admit, read_catalog, repo_root
 
 DRIFT_LIMIT = 0.20  # refit the corpus embedder when more than this share of added n-grams is unknown to it
+COMPACT_FRACTION = 0.25  # a full build replaces the segments when update rows + deleted rows pass this share of the build's
+COMPACT_MIN_ROWS = 10_000  # ... and this many rows (a small index keeps its segments: they cost nothing)
+MAX_SEGMENTS = 32  # ... or when there would be more segments than this
 _WS = re.compile(r"\s\s+")
+_NO_FILE = "catalog.toml 中有此条目，但文件不存在"  # as qa.corpus.load_documents reports it
 
 
 @dataclass(frozen=True)
@@ -133,27 +144,27 @@ def _changes(manifest: dict, seeds: Path):
     return touched, drop, gone, now
 
 
-def update_index(folder: Path, seeds: Path | None = None, log=None):
+def update_index(folder: Path, seeds: Path | None = None, log=None, load: bool = True):
     """Bring an index up to date with its documents, touching only what changed.
 
-    Returns (index, Update). Falls back to a full build (and says why) when the program or
-    settings changed, when the index predates incremental updates, or when the corpus
-    embedder's vocabulary drifts past DRIFT_LIMIT.
+    Returns (index, Update); the index is None with load=False when nothing had to be rebuilt
+    (a local update then reads no clause it keeps). Falls back to a full build (and says why)
+    when the program or settings changed, when the index predates incremental updates, when
+    the corpus embedder's vocabulary drifts past DRIFT_LIMIT, or when the update segments and
+    deleted rows pass COMPACT_FRACTION of the index (compaction).
     """
-    from .index import (
-        Settings,
-        build_index,
-        default_seeds_dir,
-        load_index,
-        read_manifest,
-        stale_reason,
-    )
-    from .text import load_file, repo_root
-
     folder = Path(folder)
-    log = log or (lambda msg: None)
+    with indexdir.build_lock(folder):  # one update at a time, each starting from the version the last one made
+        return _update(folder, seeds, log or (lambda msg: None), load)
+
+
+def _update(folder: Path, seeds: Path | None, log, load: bool):
+    from .dense import load_embedder
+    from .text import Skipped, load_file
+
     t0 = time.perf_counter()
-    manifest = read_manifest(folder)
+    real = indexdir.resolve(folder)  # one version throughout
+    manifest = read_manifest(real)
     if seeds is None and manifest.get("seeds_dir"):
         candidate = Path(manifest["seeds_dir"])
         seeds = candidate if candidate.is_absolute() else repo_root() / candidate
@@ -175,21 +186,20 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
     touched, drop, gone, fingerprint = plan
     if fingerprint.get(LEXICON) != manifest.get("seeds", {}).get(LEXICON):  # every text tokenizes differently
         return rebuild(f"语料词表 {LEXICON} 已改变")
-    index = load_index(folder)
     if not touched and not gone:
         if fingerprint != manifest.get("seeds"):  # only catalog.toml's unrelated lines changed
-            manifest = {**manifest, "seeds": fingerprint}
             from .index import _write_json_atomic
 
-            _write_json_atomic(folder / "manifest.json", manifest)
-            index.manifest = manifest
-        return index, Update(seconds=round(time.perf_counter() - t0, 2))
+            _write_json_atomic(real / "manifest.json", {**manifest, "seeds": fingerprint})
+        return (load_index(folder) if load else None), Update(seconds=round(time.perf_counter() - t0, 2))
 
     # Load and segment the new and changed files only.
     catalog = read_catalog(seeds)
-    kept_docs = [d for d in index.corpus.docs if d.id not in drop]
+    docs = [DocInfo(**d) for d in json.loads((real / "docs.json").read_text(encoding="utf-8"))]
+    kept_docs = [d for d in docs if d.id not in drop]
     taken = {d.id for d in kept_docs}
-    skipped = [s for s in index.corpus.skipped if s.path not in set(touched) | set(gone)]
+    # catalog entries without a file are listed again below, as the loader lists them: after the files
+    skipped = [Skipped(x["path"], x["reason"]) for x in manifest["skipped"] if x["path"] not in set(touched) | set(gone) and x["reason"] != _NO_FILE]
     segmenter = Segmenter(settings.topic_max, settings.split_min)
     new_docs, new_clauses, doc_files = [], [], {k: v for k, v in manifest["doc_files"].items() if k not in set(touched) | set(gone)}
     for rel in touched:
@@ -199,18 +209,19 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
         doc_files[rel] = doc.id
         new_docs.append(info(doc))
         new_clauses.extend(segmenter.segment(doc))
-    old_ids = {d.id for d in index.corpus.docs}
+    skipped += [Skipped(name, _NO_FILE) for name in catalog if not (seeds / name).exists()]
+    old_ids = {d.id for d in docs}
     new_ids = {d.id for d in new_docs}
     added = tuple(sorted(new_ids - old_ids))
     replaced = tuple(sorted(new_ids & drop))
     removed = tuple(sorted(drop - new_ids))
-    kept_docs_ids = {d.id for d in kept_docs}
     if not kept_docs and not new_docs:
         raise QAError(f"{seeds} 中已没有可用的文档：索引保持原样")
 
     from .index import dense_text
 
-    counts = unknown_ngrams(index.embedder, [dense_text(c) for c in new_clauses])
+    embedder = load_embedder(real / "embedder")
+    counts = unknown_ngrams(embedder, [dense_text(c) for c in new_clauses])
     drift = None
     if counts is not None:  # everything added since the embedder was fitted counts
         before = manifest.get("embedder_drift") or {"unknown": 0, "total": 0}
@@ -218,19 +229,47 @@ def update_index(folder: Path, seeds: Path | None = None, log=None):
         drift = counts[0] / counts[1] if counts[1] else 0.0
     if drift is not None and drift > DRIFT_LIMIT:
         return rebuild(f"新增文档有 {drift:.0%} 的字和词组不在语料向量器的词表中（阈值 {DRIFT_LIMIT:.0%}），已重新训练向量器并重算全部向量")
-    keep = np.fromiter((c.doc_id in kept_docs_ids for c in index.corpus.clauses), dtype=bool, count=len(index.corpus.clauses))
-    clauses = [c for c, k in zip(index.corpus.clauses, keep) if k] + new_clauses
-    corpus = Corpus(tuple(kept_docs) + tuple(new_docs), tuple(clauses), tuple(skipped))
     records = file_records(seeds, doc_files)
     note = "" if drift is None else f"训练以来新增文本的词表变化 {drift:.0%}，未超过阈值 {DRIFT_LIMIT:.0%}，语料向量器沿用原有训练"
     change = {"added": added, "replaced": replaced, "removed": removed, "drift": None if drift is None else round(drift, 4), "note": note, "counts": counts}
+    all_docs = tuple(kept_docs) + tuple(new_docs)
+    if store.get("backend") != "milvus":  # in the order of their files, as a full build lists them
+        rank = {rel: i for i, rel in enumerate(fingerprint)}
+        file_rank = {doc_id: rank.get(rel, len(rank)) for rel, doc_id in doc_files.items()}
+        all_docs = tuple(sorted(all_docs, key=lambda d: file_rank.get(d.id, len(rank))))
     if store.get("backend") == "milvus":
+        index = load_index(folder)
+        kept_ids = {d.id for d in kept_docs}
+        keep = np.fromiter((c.doc_id in kept_ids for c in index.corpus.clauses), dtype=bool, count=len(index.corpus.clauses))
+        clauses = [c for c, k in zip(index.corpus.clauses, keep) if k] + new_clauses
+        corpus = Corpus(all_docs, tuple(clauses), tuple(skipped))
         index = _update_milvus(index, folder, corpus, keep, new_clauses, drop, manifest, fingerprint, records, change)
     else:
-        index = _update_local(index, folder, corpus, keep, new_clauses, manifest, fingerprint, records, change)
+        why = compaction_due(manifest, drop, len(new_clauses))
+        if why:
+            return rebuild(why)
+        _update_local(folder, real, manifest, all_docs, skipped, new_clauses, drop, embedder, fingerprint, records, change)
+        index = load_index(folder) if load else None
     update = Update(added, replaced, removed, False, change["drift"], round(time.perf_counter() - t0, 2), note)
-    index.manifest["update"]["seconds"] = update.seconds
+    if index is not None:
+        index.manifest["update"]["seconds"] = update.seconds
     return index, update
+
+
+def compaction_due(manifest: dict, drop: set[str], new_rows: int) -> str:
+    """Why the update should be a full build instead of one more segment ('' when it need not be)."""
+    segments = manifest.get("segments")
+    if not segments:
+        return "索引没有分段记录（由旧版程序建立）"
+    dropped = sum(r[1] - r[0] for seg in segments for d, r in seg["docs"].items() if d in drop)
+    extra = sum(seg["rows"] for seg in segments[1:]) + new_rows + int(manifest.get("deleted", 0)) + dropped
+    base = segments[0]["rows"]
+    if extra > max(COMPACT_FRACTION * base, COMPACT_MIN_ROWS) or len(segments) >= MAX_SEGMENTS:
+        return (
+            f"增量段与已删除的条款共 {extra} 条（基础段 {base} 条，{len(segments)} 段），超过合并阈值"
+            f"（基础段的 {COMPACT_FRACTION:.0%} 且至少 {COMPACT_MIN_ROWS} 条，或 {MAX_SEGMENTS} 段），合并为新的完整索引"
+        )
+    return ""
 
 
 def _new_tokens(tokenizer, new_clauses):
@@ -244,87 +283,131 @@ def _new_tokens(tokenizer, new_clauses):
     return _rows(tok, np.arange(n)), _rows(tok, np.arange(n, n + len(ptexts))), np.asarray(para_of, dtype=np.int64)
 
 
-def _finish(index, folder: Path, tmp: Path, corpus: Corpus, manifest: dict, fingerprint: dict, records: dict, change: dict, extra: dict):
-    """Write the corpus files and the manifest into tmp and swap it in."""
-    from .index import _file_list, _write_corpus, _write_json_atomic, paragraph_units
+def _counts(corpus: Corpus) -> dict:
+    from .index import paragraph_units
 
-    _write_corpus(tmp, corpus, list(corpus.clauses))
-    from . import indexdir
-
-    real = indexdir.resolve(folder)
-    shutil.copytree(real / "embedder", tmp / "embedder")
-    if (real / LEXICON).exists():  # the corpus's own words, unchanged (a change rebuilds)
-        shutil.copy2(real / LEXICON, tmp / LEXICON)
-    counts = {
+    return {
         "documents": len(corpus.docs),
         "clauses": len(corpus.clauses),
         "paragraphs": len(paragraph_units(corpus.clauses)[0]),
         "facts": sum(len(c.facts) for c in corpus.clauses),
         "skipped": len(corpus.skipped),
     }
-    new = {
+
+
+def _updated_manifest(manifest: dict, files: dict, counts: dict, skipped, fingerprint: dict, records: dict, change: dict, extra: dict) -> dict:
+    return {
         **manifest,
         **extra,
         **records,
         "seeds": fingerprint,
         "counts": counts,
-        "skipped": [asdict(s) for s in corpus.skipped],
+        "skipped": [asdict(s) for s in skipped],
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "update": {k: list(v) if isinstance(v, tuple) else v for k, v in change.items() if k != "counts"},
         **({"embedder_drift": {"unknown": change["counts"][0], "total": change["counts"][1]}} if change.get("counts") else {}),
+        "files": files,
     }
-    new["files"] = _file_list(tmp)
+
+
+def _finish(index, folder: Path, tmp: Path, corpus: Corpus, manifest: dict, fingerprint: dict, records: dict, change: dict, extra: dict):
+    """Write the corpus files and the manifest into tmp (the Milvus store's update)."""
+    from .index import _file_list, _write_corpus, _write_json_atomic
+
+    _write_corpus(tmp, corpus, list(corpus.clauses))
+    real = indexdir.resolve(folder)
+    shutil.copytree(real / "embedder", tmp / "embedder")
+    if (real / LEXICON).exists():  # the corpus's own words, unchanged (a change rebuilds)
+        shutil.copy2(real / LEXICON, tmp / LEXICON)
+    new = _updated_manifest(manifest, _file_list(tmp), _counts(corpus), corpus.skipped, fingerprint, records, change, extra)
     _write_json_atomic(tmp / "manifest.json", new)
     return new
 
 
-def _update_local(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_clauses, manifest, fingerprint, records, change):
+def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
+    """dst holds src's files as hard links (copies where links are refused): they are never
+    written again, so two versions may share them."""
+    for p in sorted(src.rglob("*")):
+        rel = p.relative_to(src).as_posix()
+        if rel in skip:
+            continue
+        if p.is_dir():
+            (dst / rel).mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            os.link(p, dst / rel)
+        except OSError:
+            shutil.copy2(p, dst / rel)
+
+
+def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_clauses, drop: set[str], embedder, fingerprint, records, change) -> None:
+    """One new segment for the new documents' clauses and tombstones for the dropped ones' rows;
+    the build's files and earlier segments are linked into the new version unchanged."""
     import faiss
 
-    from . import indexdir
     from .dense import VectorIndex
-    from .index import Index, _DenseTexts
-    from .lexical import LexicalIndex
+    from .index import HASH_LIMIT, _DenseTexts, _sha256, _write_json_atomic, clause_to_dict, segment_record
+    from .lexical import LexicalIndex, Tokenizer
 
-    tokens_dir = indexdir.resolve(folder) / "lexical" / "tokens"
-    if not tokens_dir.is_dir():
-        raise QAError("索引缺少增量更新所需的分词记录（由旧版程序建立）")
-    old_c, old_p = load_tokens(tokens_dir)
-    keep_rows = np.flatnonzero(keep)
-    old_para_of = index.lexical.para_of
-    kept_paras = np.unique(old_para_of[keep_rows])
-    remap = np.full(int(old_para_of.max(initial=-1)) + 1, -1, dtype=np.int64)
-    remap[kept_paras] = np.arange(len(kept_paras))
-    new_c, new_p, new_para_of = _new_tokens(index.tokenizer, new_clauses)
-    clause_tokens = concat(_rows(old_c, keep_rows), new_c)
-    para_tokens = concat(_rows(old_p, kept_paras), new_p)
-    para_of = np.concatenate([remap[old_para_of[keep_rows]], len(kept_paras) + new_para_of])
     s = manifest["settings"]
-    lexical = LexicalIndex(s["k1"], s["b"], s["context_weight"])
-    lexical.build(clause_tokens, para_tokens, para_of)
-    # Same cells (an IVF index stays trained): the kept vectors as stored, then the new ones.
-    old = index.vectors.index
-    fresh = faiss.clone_index(old)
-    fresh.reset()
-    for a in range(0, len(keep_rows), 65_536):
-        fresh.add(old.reconstruct_batch(keep_rows[a : a + 65_536].astype(np.int64)))
-    texts = _DenseTexts(list(new_clauses))
-    for a in range(0, len(texts), 16_384):
-        fresh.add(np.ascontiguousarray(index.embedder.encode_documents(texts[a : a + 16_384]), dtype=np.float32))
-    vectors = VectorIndex(fresh)
+    segments = [dict(seg, docs=dict(seg["docs"])) for seg in manifest["segments"]]
+    offsets = np.cumsum([0] + [seg["rows"] for seg in segments])
+    deleted = np.load(real / "deleted.npy", allow_pickle=False).tolist() if (real / "deleted.npy").exists() else []
+    counts = dict(manifest["counts"])
+    for k, seg in enumerate(segments):
+        for doc_id in sorted(drop & set(seg["docs"])):
+            r0, r1, p0, p1, n_facts = seg["docs"].pop(doc_id)
+            deleted.extend(range(int(offsets[k]) + r0, int(offsets[k]) + r1))
+            counts["clauses"] -= r1 - r0
+            counts["paragraphs"] -= p1 - p0
+            counts["facts"] -= n_facts
+    extra: dict = {"segments": segments, "deleted": len(deleted)}
     build = indexdir.Build(folder)  # the build lock and a fresh folder; published by switching the link
     tmp = build.dir
+    written = ["docs.json"]
     try:
-        lexical.save(tmp / "lexical")
-        save_tokens(tmp / "lexical" / "tokens", clause_tokens, para_tokens)
-        vectors.save(tmp / "dense.faiss")
-        new = _finish(index, folder, tmp, corpus, manifest, fingerprint, records, change, {"faiss": vectors.describe()})
+        _link_tree(real, tmp, skip={"manifest.json", "manifest.json.part", "docs.json", "deleted.npy"})
+        if new_clauses:
+            number = int(manifest.get("next_segment", 1))
+            path = f"segments/{number:04d}"
+            seg_dir = tmp / path
+            seg_dir.mkdir(parents=True)
+            lexicon = (real / LEXICON).read_text(encoding="utf-8") if (real / LEXICON).exists() else ""
+            tokenizer = Tokenizer(bigrams=s["bigrams"], lexicon=lexicon)
+            c_tok, p_tok, para_of = _new_tokens(tokenizer, new_clauses)
+            lexical = LexicalIndex(s["k1"], s["b"], s["context_weight"])
+            lexical.build(c_tok, p_tok, para_of)
+            lexical.save(seg_dir / "lexical")
+            flat = VectorIndex(faiss.IndexFlatIP(embedder.dim))  # exact: an update's segment is small
+            texts = _DenseTexts(list(new_clauses))
+            for a in range(0, len(texts), 16_384):
+                flat.add(embedder.encode_documents(texts[a : a + 16_384]))
+            flat.save(seg_dir / "dense.faiss")
+            with open(seg_dir / "clauses.jsonl", "w", encoding="utf-8") as f:
+                for c in new_clauses:
+                    f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+            segments.append(segment_record(path, new_clauses, para_of))
+            extra["next_segment"] = number + 1
+            counts["clauses"] += len(new_clauses)
+            counts["paragraphs"] += int(para_of[-1]) + 1
+            counts["facts"] += sum(len(c.facts) for c in new_clauses)
+            written += [p.relative_to(tmp).as_posix() for p in seg_dir.rglob("*") if p.is_file()]
+        if deleted:
+            np.save(tmp / "deleted.npy", np.asarray(sorted(deleted), dtype=np.int64), allow_pickle=False)
+            written.append("deleted.npy")
+        (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=1), encoding="utf-8")
+        counts.update(documents=len(docs), skipped=len(skipped))
+        files = {rel: meta for rel, meta in manifest["files"].items() if rel not in ("docs.json", "deleted.npy")}
+        for rel in written:
+            size = (tmp / rel).stat().st_size
+            files[rel] = {"size": size, "sha256": _sha256(tmp / rel) if size <= HASH_LIMIT else None}
+        new = _updated_manifest(manifest, dict(sorted(files.items())), counts, skipped, fingerprint, records, change, extra)
+        _write_json_atomic(tmp / "manifest.json", new)
         build.publish()
     except OSError as e:
         raise build.write_error(e) from e
     finally:
         build.close()
-    return Index(folder, new, corpus, index.tokenizer, lexical, vectors, index.embedder, index.notes)
 
 
 def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_clauses, drop: set[str], manifest, fingerprint, records, change):

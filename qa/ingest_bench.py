@@ -68,7 +68,7 @@ def write_documents(n: int, folder: Path, seed: int = SEED, material=None, doc_c
 
 def child_ingest(spec: int, work: Path, backend: str, seed: int = SEED, queries: int = 100) -> dict:
     """Ingest `spec` clauses' worth of documents with one backend, in this process; measure it."""
-    from .index import Settings, build_index
+    from .index import Settings, build_index, load_index
     from .ingest import update_index
     from .retrieve import Retriever
 
@@ -91,11 +91,19 @@ def child_ingest(spec: int, work: Path, backend: str, seed: int = SEED, queries:
     retriever = Retriever(index)
     retriever.search(questions[0])
     latency = _ms(_timed(lambda q: retriever.search(q, 10), questions))
-    # one more document, added incrementally
+    # one more document, added incrementally: the update itself (as `qa index --update` runs it),
+    # then reading the updated index back and querying it (segments and deleted rows)
+    del retriever, index
     write_documents(400, docs, seed + 1, material, first=files)
+    t, cpu = time.perf_counter(), _cpu_s()
+    _, update = update_index(work / "index", docs, load=False)
+    add_s, add_cpu = time.perf_counter() - t, _cpu_s() - cpu
     t = time.perf_counter()
-    _, update = update_index(work / "index", docs)
-    add_s = time.perf_counter() - t
+    updated = load_index(work / "index")
+    reload_s = time.perf_counter() - t
+    retriever = Retriever(updated)
+    retriever.search(questions[0])
+    latency_after = _ms(_timed(lambda q: retriever.search(q, 10), questions))
     return {
         "spec": spec,
         "backend": backend,
@@ -113,6 +121,10 @@ def child_ingest(spec: int, work: Path, backend: str, seed: int = SEED, queries:
         "load_us_per_clause_one_core": load_split,
         "hybrid_ms": latency,
         "add_one_document_s": round(add_s, 2),
+        "add_one_document_cpu_s": round(add_cpu, 2),
+        "load_after_update_s": round(reload_s, 2),
+        "hybrid_ms_after_update": latency_after,
+        "load_average": list(os.getloadavg()),
         "add_one_document": {"added": list(update.added), "rebuilt": update.rebuilt, "note": update.note},
         "store": {k: v for k, v in m["store"].items() if k != "collection"},
     }
@@ -183,6 +195,13 @@ def format_ingest(result: dict) -> str:
             f"{r['spec']:>9} {r['backend']:>7} {r['documents']:>6} {r['clauses']:>8} {r['ingest_s']:>8.1f} {r['ingest_cpu_s']:>8.1f} {r['docs_per_s']:>8.2f} {r['clauses_per_s']:>9.0f}"
             f" {r['peak_mb']:>8.0f} {r['index_mb']:>8.0f} {h['p50']:>8.1f}/{h['p95']:<9.1f} {r['add_one_document_s']:>9.2f}"
         )
+    for r in result["rows"]:
+        if "error" not in r and "load_after_update_s" in r:
+            h = r["hybrid_ms_after_update"]
+            lines.append(
+                f"  {r['spec']} {r['backend']}: 增1文档 CPU {r['add_one_document_cpu_s']:.1f} s；更新后读入索引 {r['load_after_update_s']:.1f} s，"
+                f"hybrid p50/p95 {h['p50']:.1f}/{h['p95']:.1f} ms；load average {' '.join(f'{x:.1f}' for x in r['load_average'])}"
+            )
     lines += ["", "各阶段耗时 phases, s"]
     for r in result["rows"]:
         if "error" not in r:

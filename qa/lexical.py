@@ -5,8 +5,11 @@ A clause is scored together with its paragraph and heading path (a second BM25 i
 paragraphs), so a question whose words are spread over a paragraph still reaches the clause.
 
 Large corpora are tokenized by a pool of processes into int32 token ids (`TokenIds`), and
-the BM25 arrays are computed from those ids with numpy in bm25s's own format and formulas
-(`bm25_index`), so a million clauses never become a million Python lists of strings.
+the BM25 postings are counted from those ids with numpy, so a million clauses never become a
+million Python lists of strings. An index is stored as postings (rows and term counts by term,
+row lengths: `Postings`), one set per segment, and `BM25` scores them with the statistics of
+all segments' live rows, bit for bit as bm25s scores an index of those rows (`bm25_index`
+makes bm25s's own object, for the tests that hold it to bm25s).
 """
 
 from __future__ import annotations
@@ -424,94 +427,219 @@ def tokenize(tokenizer: Tokenizer, texts: list[str], workers: int | None = None)
 
 
 # ---------------------------------------------------------------------------------------
-# BM25 arrays from token ids
+# BM25 over segments of postings
 
 
-def bm25_index(tokens: TokenIds, k1: float, b: float, block: int = 65_536):
-    """A bm25s.BM25 (method 'lucene', its default) over TokenIds, computed with numpy.
+@dataclass
+class Postings:
+    """One segment's BM25 inputs, by term: the rows holding each term and how often, and each row's length.
 
-    Same arrays as `bm25s.BM25.index` on the token strings, made without its Python loop
-    over documents: each block of documents' (document, term) pairs is counted by one sort,
-    the scores follow bm25s's formulas, and scipy turns the rows into bm25s's column order.
+    Scores are not stored: a BM25 score depends on the whole index's row count, average
+    length and document frequencies, which change when an update adds a segment or deletes
+    rows. `BM25` computes them at query time from these arrays, as Lucene does.
     """
-    import bm25s
-    from scipy.sparse import csr_matrix
 
-    # Only the terms these texts use, so vocab_dict and document frequencies match bm25s's.
-    used = np.flatnonzero(np.bincount(tokens.ids, minlength=len(tokens.vocab)))
-    new_id = np.full(len(tokens.vocab), -1, dtype=np.int64)
-    new_id[used] = np.arange(len(used))
-    n_docs, n_vocab = len(tokens), len(used)
-    lengths = np.diff(tokens.offsets)
-    # (document, term, count) of every distinct pair, by document then term; at most one a token
-    rows = np.empty(len(tokens.ids), dtype=np.int32)
-    cols = np.empty(len(tokens.ids), dtype=np.int32)
-    tfs = np.empty(len(tokens.ids), dtype=np.int32)
-    nnz = 0
-    for start in range(0, n_docs, block):  # in blocks: the sort's temporaries stay small
-        stop = min(n_docs, start + block)
-        ids = new_id[tokens.ids[tokens.offsets[start] : tokens.offsets[stop]]]
-        ids += np.repeat(np.arange(stop - start, dtype=np.int64) * max(n_vocab, 1), lengths[start:stop])
-        cell, tf = np.unique(ids, return_counts=True)
-        d, t = np.divmod(cell, max(n_vocab, 1))
-        rows[nnz : nnz + len(cell)] = d + start
-        cols[nnz : nnz + len(cell)] = t
-        tfs[nnz : nnz + len(cell)] = tf
-        nnz += len(cell)
-        del ids, cell, tf, d, t
-    rows, cols, tfs = rows[:nnz], cols[:nnz], tfs[:nnz]
-    df = np.bincount(cols, minlength=n_vocab)
-    idf = np.zeros(n_vocab, dtype=np.float32)
-    for d in np.unique(df):
-        if d:
-            idf[df == d] = math.log(1 + (n_docs - int(d) + 0.5) / (int(d) + 0.5))
-    avg_len = lengths.mean() if n_docs else 0.0
-    # The arithmetic follows bm25s.scoring step by step (float64, stored as float32), so the
-    # scores come out bit for bit the same.
-    data = np.empty(nnz, dtype=np.float32)
-    for s in range(0, nnz, 1 << 22):
-        sl = slice(s, s + (1 << 22))
-        tf = tfs[sl].astype(np.float64)
-        data[sl] = idf[cols[sl]].astype(np.float64) * (tf / (k1 * ((1 - b) + b * lengths[rows[sl]] / avg_len) + tf))
-    index_type = np.int32 if nnz < 2**31 else np.int64  # int32 keeps scipy from widening the indices
-    indptr = np.zeros(n_docs + 1, dtype=index_type)
-    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-    del rows, tfs
-    csc = csr_matrix((data, cols, indptr), shape=(n_docs, n_vocab), copy=False).tocsc()  # by term, then document
-    del data, cols, indptr
-    bm = bm25s.BM25(k1=k1, b=b, method="lucene")
-    bm.scores = {
-        "data": csc.data.astype(np.float32, copy=False),
-        "indices": csc.indices.astype(np.int32, copy=False),
-        "indptr": csc.indptr.astype(np.int64),
-        "num_docs": n_docs,
-    }
-    bm.nonoccurrence_array = None
-    terms = tokens.terms
-    bm.vocab_dict = {terms[i]: j for j, i in enumerate(used.tolist())}
-    bm.vocab_dict.setdefault("", n_vocab)  # bm25s's empty token, as its index() adds it
-    bm.unique_token_ids_set = set(bm.vocab_dict.values())
-    return bm
+    terms: dict[str, int]  # term -> column
+    indptr: np.ndarray  # int64, len(terms) + 1: column c holds postings indptr[c]:indptr[c + 1]
+    rows: np.ndarray  # int32, ascending within a column
+    tf: np.ndarray  # int32
+    lengths: np.ndarray  # int32, tokens per row
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @classmethod
+    def from_tokens(cls, tokens: TokenIds, block: int = 65_536) -> Postings:
+        """Counted without a Python loop over rows: each block's (row, term) pairs by one sort."""
+        from scipy.sparse import csr_matrix
+
+        # only the terms these texts use, so document frequencies and the vocabulary match bm25s's
+        used = np.flatnonzero(np.bincount(tokens.ids, minlength=len(tokens.vocab)))
+        new_id = np.full(len(tokens.vocab), -1, dtype=np.int64)
+        new_id[used] = np.arange(len(used))
+        n_docs, n_vocab = len(tokens), len(used)
+        lengths = np.diff(tokens.offsets)
+        cols = np.empty(len(tokens.ids), dtype=np.int32)
+        tfs = np.empty(len(tokens.ids), dtype=np.int32)
+        per_row = np.zeros(n_docs, dtype=np.int64)
+        nnz = 0
+        for start in range(0, n_docs, block):  # in blocks: the sort's temporaries stay small
+            stop = min(n_docs, start + block)
+            ids = new_id[tokens.ids[tokens.offsets[start] : tokens.offsets[stop]]]
+            ids += np.repeat(np.arange(stop - start, dtype=np.int64) * max(n_vocab, 1), lengths[start:stop])
+            cell, tf = np.unique(ids, return_counts=True)
+            d, t = np.divmod(cell, max(n_vocab, 1))
+            per_row[start:stop] = np.bincount(d, minlength=stop - start)
+            cols[nnz : nnz + len(cell)] = t
+            tfs[nnz : nnz + len(cell)] = tf
+            nnz += len(cell)
+            del ids, cell, tf, d, t
+        index_type = np.int32 if nnz < 2**31 else np.int64
+        indptr = np.zeros(n_docs + 1, dtype=index_type)
+        np.cumsum(per_row, out=indptr[1:])
+        csc = csr_matrix((tfs[:nnz], cols[:nnz], indptr), shape=(n_docs, n_vocab), copy=False).tocsc()  # by term, then row
+        del cols, tfs
+        terms = tokens.terms
+        return cls(
+            {terms[i]: j for j, i in enumerate(used.tolist())},
+            csc.indptr.astype(np.int64),
+            csc.indices.astype(np.int32, copy=False),
+            csc.data.astype(np.int32, copy=False),
+            lengths.astype(np.int32),
+        )
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        terms = [""] * len(self.terms)
+        for t, c in self.terms.items():
+            terms[c] = t
+        (folder / "terms.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        for name in ("indptr", "rows", "tf", "lengths"):
+            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> Postings:
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        arrays = [np.load(folder / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False) for name in ("indptr", "rows", "tf", "lengths")]
+        self = cls({t: c for c, t in enumerate(terms)}, *arrays)
+        if len(self.indptr) != len(terms) + 1 or len(self.rows) != len(self.tf) or int(self.indptr[-1]) != len(self.rows):
+            raise ValueError(f"postings in {folder} do not match their vocabulary")
+        return self
+
+
+class BM25:
+    """BM25 (bm25s's "lucene" variant and arithmetic) over segments of postings, some rows deleted.
+
+    Row count, average length and document frequencies are those of the live rows of all the
+    segments together, so a row's score is bit for bit the one an index built over the live
+    rows alone gives it (bm25s's float64 formula stored as float32, summed over the query's
+    tokens in order in float32). Rows are numbered through the segments in order.
+    """
+
+    def __init__(self, segments: list[Postings], k1: float, b: float, dead: np.ndarray | None = None):
+        self.segments, self.k1, self.b = segments, k1, b
+        self.offsets = np.cumsum([0] + [len(s) for s in segments]).astype(np.int64)
+        self.total = int(self.offsets[-1])
+        dead = np.unique(np.asarray(dead if dead is not None else (), dtype=np.int64))
+        self.n = self.total - len(dead)
+        self.df, total_len = [], 0
+        for k, s in enumerate(segments):
+            df = np.diff(np.asarray(s.indptr)).astype(np.int64)
+            local = dead[(dead >= self.offsets[k]) & (dead < self.offsets[k + 1])] - self.offsets[k]
+            total_len += int(np.asarray(s.lengths, dtype=np.int64).sum()) - int(np.asarray(s.lengths)[local].sum())
+            if len(local):  # a deleted row no longer counts in its terms' document frequencies
+                gone = np.zeros(len(s), dtype=bool)
+                gone[local] = True
+                hit = np.flatnonzero(gone[s.rows])
+                df -= np.bincount(np.searchsorted(s.indptr, hit, side="right") - 1, minlength=len(df))
+            self.df.append(df)
+        avg = total_len / self.n if self.n else 1.0  # as numpy's mean of the lengths: exact integer sum, one division
+        # the length part of each row's denominator, in bm25s's order of operations
+        self.norm = [k1 * ((1 - b) + b * np.asarray(s.lengths, dtype=np.int64) / avg) for s in segments]
+        self.idf = self._idf()
+        self.data = [self._data(k) for k in range(len(segments))]
+
+    def _idf(self) -> list[np.ndarray]:
+        """float32 idf of each segment's terms, from the document frequencies over all segments."""
+        if len(self.segments) == 1:
+            total = [self.df[0]]
+        else:
+            vocab: dict[str, int] = {}
+            cols = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in s.terms), dtype=np.int64, count=len(s.terms)) for s in self.segments]
+            df = np.zeros(len(vocab), dtype=np.int64)
+            for c, d in zip(cols, self.df):
+                np.add.at(df, c, d)
+            total = [df[c] for c in cols]
+        out = []
+        for df in total:
+            idf = np.zeros(len(df), dtype=np.float32)
+            for d in np.unique(df):  # bm25s's loop: one log per distinct frequency
+                if d:
+                    idf[df == d] = math.log(1 + (self.n - int(d) + 0.5) / (int(d) + 0.5))
+            out.append(idf)
+        return out
+
+    def _data(self, k: int, block: int = 1 << 22) -> np.ndarray:
+        """Each posting's score as bm25s stores it: float64 arithmetic, kept as float32.
+
+        Computed when the index is read, from the statistics of all segments; a query then only
+        adds these up, as bm25s does.
+        """
+        s, idf, norm = self.segments[k], self.idf[k], self.norm[k]
+        indptr = np.asarray(s.indptr)
+        out = np.empty(len(s.rows), dtype=np.float32)
+        for a in range(0, len(s.rows), block):  # in blocks: the temporaries stay small
+            z = min(a + block, len(s.rows))
+            c0, c1 = (int(np.searchsorted(indptr, x, side="right")) - 1 for x in (a, z - 1))
+            cols = np.repeat(np.arange(c0, c1 + 1), np.diff(np.clip(indptr[c0 : c1 + 2], a, z)))
+            tf = np.asarray(s.tf[a:z], dtype=np.float64)
+            out[a:z] = idf[cols].astype(np.float64) * (tf / (norm[np.asarray(s.rows[a:z])] + tf))
+        return out
+
+    def doc_freq(self, term: str) -> int:
+        return sum(int(self.df[k][c]) for k, s in enumerate(self.segments) if (c := s.terms.get(term)) is not None)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """Score of every row (deleted ones included: the caller keeps the live rows), summed
+        over the tokens in order in float32, as bm25s sums them."""
+        out = np.zeros(self.total, dtype=np.float32)
+        for t in tokens:
+            for k, s in enumerate(self.segments):
+                c = s.terms.get(t)
+                if c is not None:
+                    a, z = int(s.indptr[c]), int(s.indptr[c + 1])
+                    out[self.offsets[k] + np.asarray(s.rows[a:z])] += self.data[k][a:z]
+        return out
 
 
 class LexicalIndex:
-    """Two BM25 indexes: clauses, and the paragraphs (with heading paths) they stand in."""
+    """Two BM25 indexes: clauses, and the paragraphs (with heading paths) they stand in.
+
+    Each may be made of segments (the build's, then one per incremental update) with deleted
+    rows; scores are over the live clauses in order (the corpus's positions), and `para_of`
+    maps each to its live paragraph.
+    """
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, context_weight: float = 0.6):
         self.k1, self.b, self.context_weight = k1, b, context_weight
-        self.clauses = None
-        self.paragraphs = None
+        self.clauses: BM25 | None = None
+        self.paragraphs: BM25 | None = None
         self.para_of: np.ndarray | None = None
+        self._rows = self._paras = None  # live rows of each, when some are deleted
 
     def build(self, clause_tokens: TokenIds | list[list[str]], para_tokens: TokenIds | list[list[str]], para_of) -> None:
-        """Both BM25 indexes, from token ids (or token lists, for small inputs)."""
+        """One segment, from token ids (or token lists, for small inputs)."""
         if not isinstance(clause_tokens, TokenIds):
             clause_tokens = TokenIds.from_lists(clause_tokens)
         if not isinstance(para_tokens, TokenIds):
             para_tokens = TokenIds.from_lists(para_tokens)
-        self.clauses = bm25_index(clause_tokens, self.k1, self.b)
-        self.paragraphs = bm25_index(para_tokens, self.k1, self.b)
-        self.para_of = np.asarray(para_of, dtype=np.int64)
+        self.set_segments([Postings.from_tokens(clause_tokens)], [Postings.from_tokens(para_tokens)], [para_of])
+
+    def set_segments(self, clauses: list[Postings], paragraphs: list[Postings], para_ofs: list, order=None) -> None:
+        """Segments in order, each with its clauses' paragraph numbers (rows are numbered through
+        the segments). `order`: the live rows in the corpus's order (default: every row, in row
+        order); a row not in it is deleted, and so is a paragraph with no live row."""
+        p_off = np.cumsum([0] + [len(p) for p in paragraphs])
+        para_of = np.concatenate([np.asarray(po, dtype=np.int64) + p_off[k] for k, po in enumerate(para_ofs)]) if para_ofs else np.zeros(0, np.int64)
+        total, n_para = len(para_of), int(p_off[-1])
+        rows = np.arange(total) if order is None else np.asarray(order, dtype=np.int64)
+        by_position = para_of[rows]
+        first, at = np.unique(by_position, return_index=True)
+        paras = first[np.argsort(at, kind="stable")]  # live paragraphs, numbered as the corpus meets them
+        self.clauses = BM25(clauses, self.k1, self.b, np.setdiff1d(np.arange(total), rows))
+        self.paragraphs = BM25(paragraphs, self.k1, self.b, np.setdiff1d(np.arange(n_para), paras))
+        if len(rows) == total and len(paras) == n_para and np.array_equal(rows, np.arange(total)) and np.array_equal(paras, np.arange(n_para)):
+            self.para_of, self._rows, self._paras = para_of, None, None
+        else:
+            remap = np.full(n_para, -1, dtype=np.int64)
+            remap[paras] = np.arange(len(paras))
+            self.para_of, self._rows, self._paras = remap[by_position], rows, paras
+
+    def raw(self, which: str, tokens: list[str]) -> np.ndarray:
+        """Unscaled BM25 of every live clause ("clauses") or live paragraph ("paragraphs")."""
+        bm, live = (self.clauses, self._rows) if which == "clauses" else (self.paragraphs, self._paras)
+        s = bm.scores(list(tokens))
+        return s if live is None else s[live]
 
     def scores(self, tokens: list[str], expansion: list[str] = (), expansion_weight: float = 0.0) -> np.ndarray:
         """Score of every clause: its BM25 plus its paragraph's, each scaled to the best one.
@@ -524,79 +652,91 @@ class LexicalIndex:
 
     def parts(self, tokens: list[str], expansion: list[str] = (), expansion_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """(clause BM25, its paragraph's BM25) of every clause, each scaled to its best one."""
-        n = len(self.para_of)
-        n_para = int(self.para_of.max(initial=-1)) + 1
-        c = self._scores(self.clauses, tokens, n)
-        p = self._scores(self.paragraphs, tokens, n_para)
+        c = self.raw("clauses", tokens)
+        p = self.raw("paragraphs", tokens)
         if expansion and expansion_weight:
-            c = c + expansion_weight * self._scores(self.clauses, list(expansion), n)
-            p = p + expansion_weight * self._scores(self.paragraphs, list(expansion), n_para)
+            c = c + expansion_weight * self.raw("clauses", expansion)
+            p = p + expansion_weight * self.raw("paragraphs", expansion)
         c = c / c.max() if c.max() > 0 else c
         p = (p / p.max() if p.max() > 0 else p)[self.para_of]
         return c, p
 
     def raw_clause_scores(self, tokens: list[str]) -> np.ndarray:
-        return self._scores(self.clauses, tokens, len(self.para_of))
+        return self.raw("clauses", tokens)
 
-    @staticmethod
-    def _scores(bm25, tokens: list[str], n: int) -> np.ndarray:
-        ids = bm25.get_tokens_ids(tokens)
-        if not ids:
-            return np.zeros(n, dtype=np.float32)
-        return np.asarray(bm25.get_scores(ids), dtype=np.float32)
+    @cached_property
+    def _term_stats(self) -> tuple[dict[str, int], np.ndarray, int]:
+        segs, dfs = self.clauses.segments, self.clauses.df
+        if len(segs) == 1:
+            return segs[0].terms, dfs[0], self.clauses.n
+        vocab = dict(segs[0].terms)
+        parts = [(np.arange(len(dfs[0])), dfs[0])]
+        for s, df in zip(segs[1:], dfs[1:]):
+            parts.append((np.fromiter((vocab.setdefault(t, len(vocab)) for t in s.terms), dtype=np.int64, count=len(s.terms)), df))
+        out = np.zeros(len(vocab), dtype=np.int64)
+        for cols, df in parts:
+            np.add.at(out, cols, df)
+        return vocab, out, self.clauses.n
+
+    def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]:
+        """Clause vocabulary (term → column), live document frequency per column, live clause count."""
+        return self._term_stats
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.clauses.save(str(folder / "clauses"), show_progress=False)
-        self.paragraphs.save(str(folder / "paragraphs"), show_progress=False)
+        """One segment's files (a built index, or an update's new segment)."""
+        if len(self.clauses.segments) != 1 or self._rows is not None:
+            raise ValueError("only a single segment without deleted rows is saved")
+        self.clauses.segments[0].save(folder / "clauses")
+        self.paragraphs.segments[0].save(folder / "paragraphs")
         np.save(folder / "para_of.npy", self.para_of, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, k1: float, b: float, context_weight: float, mmap: bool = False) -> LexicalIndex:
-        import bm25s
-
+    def load(cls, folders, k1: float, b: float, context_weight: float, order=None, mmap: bool = False) -> LexicalIndex:
+        """The segments saved in `folders` (one folder or a list, in order); `order` as in set_segments."""
+        folders = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
         self = cls(k1, b, context_weight)
-        self.clauses = bm25s.BM25.load(str(folder / "clauses"), mmap=mmap, show_progress=False)
-        self.paragraphs = bm25s.BM25.load(str(folder / "paragraphs"), mmap=mmap, show_progress=False)
-        self.para_of = np.load(folder / "para_of.npy", allow_pickle=False)
+        self.set_segments(
+            [Postings.load(f / "clauses", mmap) for f in folders],
+            [Postings.load(f / "paragraphs", mmap) for f in folders],
+            [np.load(f / "para_of.npy", allow_pickle=False) for f in folders],
+            order,
+        )
         return self
 
-    @cached_property
+    @property
     def size(self) -> int:
         return len(self.para_of)
 
 
-# ---------------------------------------------------------------------------------------
-# Token ids kept with a local index
+def bm25_index(tokens: TokenIds, k1: float, b: float, block: int = 65_536):
+    """A bm25s.BM25 (method "lucene") over TokenIds, its score arrays computed with numpy.
 
+    The reference `BM25` is held to: the same arrays as `bm25s.BM25.index` on the token
+    strings, made without its Python loop over documents.
+    """
+    import bm25s
 
-def save_tokens(folder: Path, clauses, paragraphs) -> None:
-    """Clause and paragraph token ids (one vocabulary) for later incremental updates."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "terms.json").write_text(json.dumps(clauses.terms, ensure_ascii=False), encoding="utf-8")
-    for name, t in (("clauses", clauses), ("paragraphs", paragraphs)):
-        np.save(folder / f"{name}_ids.npy", t.ids, allow_pickle=False)
-        np.save(folder / f"{name}_offsets.npy", t.offsets, allow_pickle=False)
-
-
-def load_tokens(folder: Path):
-    terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-    vocab = {t: i for i, t in enumerate(terms)}
-    out = []
-    for name in ("clauses", "paragraphs"):
-        out.append(TokenIds(np.load(folder / f"{name}_ids.npy"), np.load(folder / f"{name}_offsets.npy"), vocab))
-    return out
+    p = Postings.from_tokens(tokens, block)
+    scorer = BM25([p], k1, b)
+    col = np.repeat(np.arange(len(p.terms)), np.diff(p.indptr))
+    idf = np.zeros(len(p.terms), dtype=np.float32)
+    for d in np.unique(scorer.df[0]):
+        idf[scorer.df[0] == d] = math.log(1 + (scorer.n - int(d) + 0.5) / (int(d) + 0.5))
+    tf = p.tf.astype(np.float64)
+    bm = bm25s.BM25(k1=k1, b=b, method="lucene")
+    bm.scores = {
+        "data": (idf[col].astype(np.float64) * (tf / (scorer.norm[0][p.rows] + tf))).astype(np.float32),
+        "indices": p.rows,
+        "indptr": p.indptr,
+        "num_docs": len(p),
+    }
+    bm.nonoccurrence_array = None
+    bm.vocab_dict = dict(p.terms)
+    bm.vocab_dict.setdefault("", len(p.terms))  # bm25s's empty token, as its index() adds it
+    bm.unique_token_ids_set = set(bm.vocab_dict.values())
+    return bm
 
 
 def _rows(tokens, rows: np.ndarray):
     rows = np.asarray(rows, dtype=np.int64)
     return tokens.gather(rows, np.arange(len(rows) + 1, dtype=np.int64))
-
-
-def concat(a, b):
-    """TokenIds of a's texts then b's, in a's vocabulary extended by b's new terms."""
-    vocab = dict(a.vocab)
-    remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in b.terms), dtype=np.int32, count=len(b.vocab))
-    ids = np.concatenate([a.ids, remap[b.ids] if len(b.ids) else np.zeros(0, np.int32)]).astype(np.int32)
-    offsets = np.concatenate([a.offsets, a.offsets[-1] + b.offsets[1:]])
-    return TokenIds(ids, offsets, vocab)

@@ -106,7 +106,7 @@ class Planner:
     @cached_property
     def _df(self):
         """Document frequency of each clause-index token, for weighting a question's words."""
-        return self.index.store.term_stats()  # the local bm25s arrays or the Milvus store's statistics
+        return self.index.store.term_stats()  # the local BM25 postings or the Milvus store's statistics
 
     def coverage(self, question: str, hit: Hit) -> float:
         """Share (idf-weighted) of the question's content words found in a hit and its context."""

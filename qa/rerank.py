@@ -181,7 +181,7 @@ class SentenceRanker:
         self.weights = weights or default_weights()
         self.clauses = index.corpus.clauses
         self.position = index.corpus.position
-        self._vocab, self._df, self._n = index.store.term_stats()  # local bm25s arrays or Milvus statistics
+        self._vocab, self._df, self._n = index.store.term_stats()  # the local postings or Milvus statistics
         self._pos = None
         # bigram counts of the documents and paragraphs candidates came from, the most recent kept
         self._local: OrderedDict[str, tuple[int, dict[str, int]]] = OrderedDict()

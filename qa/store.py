@@ -6,7 +6,7 @@ paragraph's, each scaled to the best clause) and dense similarity. The retriever
 with the time prior the same way whatever the store, so two stores holding the same arrays
 rank the same.
 
-- `LocalStore` (the default): bm25s arrays and a FAISS index in the index folder.
+- `LocalStore` (the default): BM25 postings and FAISS indexes in the index folder.
 - `MilvusStore` (qa/milvus_store.py): one Milvus collection, Milvus Lite or a server.
 """
 
@@ -95,7 +95,7 @@ def clause_mask(clauses, docs, where: Where) -> np.ndarray:
 
 
 class LocalStore:
-    """bm25s arrays (clauses and paragraphs) and a FAISS index, in this process."""
+    """BM25 postings (clauses and paragraphs) and FAISS indexes, in this process (one of each per segment)."""
 
     backend = "local"
 
@@ -135,21 +135,14 @@ class LocalStore:
 
     def _filtered(self, tokens: list[str], qvec: np.ndarray, m: int, where: Where, expansion: list[str] = (), expansion_weight: float = 0.0) -> Candidates:
         """As `candidates`, over the clauses that pass the filter only (scores scaled to the best of them)."""
-        import faiss
-
         allowed = np.flatnonzero(clause_mask(self.corpus.clauses, self.corpus.docs, where))
         if len(allowed) == 0:
             return Candidates.empty()
         lx = self.lexical
-        n_para = int(lx.para_of.max(initial=-1)) + 1
-
-        def raw(bm25, n, toks):
-            return lx._scores(bm25, toks, n)
-
-        c_all, p_all = raw(lx.clauses, len(self), tokens), raw(lx.paragraphs, n_para, tokens)
+        c_all, p_all = lx.raw("clauses", tokens), lx.raw("paragraphs", tokens)
         if expansion and expansion_weight:
-            c_all = c_all + expansion_weight * raw(lx.clauses, len(self), list(expansion))
-            p_all = p_all + expansion_weight * raw(lx.paragraphs, n_para, list(expansion))
+            c_all = c_all + expansion_weight * lx.raw("clauses", list(expansion))
+            p_all = p_all + expansion_weight * lx.raw("paragraphs", list(expansion))
         c, p = c_all[allowed], p_all[lx.para_of[allowed]]
         c = c / c.max() if c.max() > 0 else c
         p = p / p.max() if p.max() > 0 else p
@@ -159,16 +152,12 @@ class LocalStore:
             arr[allowed] = part
         m = min(m, len(allowed))
         cand = allowed[np.argpartition(-lex, m - 1)[:m]] if m < len(allowed) else allowed
-        sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
-        index = self.vectors.index
-        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe) if hasattr(index, "nprobe") else faiss.SearchParameters(sel=sel)
-        dsim, didx = index.search(np.ascontiguousarray(qvec, dtype=np.float32), m, params=params)
+        dsim, didx = self.vectors.search(qvec, m, allowed)
         return self._pool(full[0], full[1], full[2], cand, dsim[0], didx[0], qvec)
 
     def term_stats(self) -> tuple[dict[str, int], np.ndarray, int]:
         """Clause-index vocabulary (term → column), document frequency per column, clause count."""
-        bm25 = self.lexical.clauses
-        return bm25.vocab_dict, np.diff(np.asarray(bm25.scores["indptr"])), int(bm25.scores["num_docs"])
+        return self.lexical.term_stats()
 
     def describe(self) -> dict:
         return {"backend": self.backend, **self.vectors.describe()}

@@ -162,3 +162,122 @@ def test_parallel_loading_gives_load_corpus_result(tmp_path):
         assert got.docs == expected.docs and got.clauses == expected.clauses and got.skipped == expected.skipped
         assert doc_files["doc000001.txt"] == "d000001" and "zcopy.txt" not in doc_files
     assert {s.path for s in expected.skipped} == {"notes.xlsx", "zcopy.txt"}
+
+
+def test_updated_segments_answer_as_a_fresh_build(tmp_path, seeds_copy):
+    """After add, replace and remove (segments and deleted rows in the build's segment and an
+    update's), the dev questions get the same top 3 citations and answer text as an index built
+    from scratch over the same documents with the same embedder fit."""
+    import json
+
+    from .conftest import ROOT
+
+    folder = tmp_path / "index"
+    build_index(folder, seeds_copy, SETTINGS)
+    _add_extra(seeds_copy)
+    update_index(folder, seeds_copy, load=False)  # segment 1: the extra document
+    report = seeds_copy / "hohhot_gov_work_report_2024.txt"
+    report.write_text(report.read_text(encoding="utf-8") + "\n2024年，新建口袋公园12个。\n", encoding="utf-8")
+    _, update = update_index(folder, seeds_copy, load=False)  # segment 2: the report, its rows in segment 0 deleted
+    assert update.replaced == ("report2024",) and not update.rebuilt
+    (seeds_copy / "extra.txt").unlink()
+    _, update = update_index(folder, seeds_copy, load=False)  # segment 1's rows deleted
+    assert update.removed == ("extra2024",) and not update.rebuilt
+    updated = load_index(folder)
+    assert len(updated.manifest["segments"]) == 3 and updated.manifest["deleted"] > 0
+    fresh = build_index(tmp_path / "fresh", seeds_copy, SETTINGS, embedder=updated.embedder)
+    assert sorted(c.id for c in updated.corpus.clauses) == sorted(c.id for c in fresh.corpus.clauses)
+    assert updated.manifest["counts"] == fresh.manifest["counts"]
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions += ["2024年安装智慧灯杆多少个？", "2024年新建口袋公园多少个？"]
+    assert "12个" in Answerer(updated).answer("2024年新建口袋公园多少个？").answer
+    a, b = Answerer(updated), Answerer(fresh)
+    differ = []
+    for q in questions:
+        x, y = a.answer(q), b.answer(q)
+        if [(c.doc_id, c.quote) for c in x.citations[:3]] != [(c.doc_id, c.quote) for c in y.citations[:3]] or x.answer != y.answer:
+            differ.append(q)
+    assert differ == []
+    from qa.store import Where
+
+    for where in (Where(years=(2024,)), Where(doc_ids=("report2024",)), Where(doc_ids=("communique2023",))):  # filtered search over segments
+        for q in ["新增停车位", "口袋公园", "供热管网改造"]:
+            assert _ids(updated, q) == _ids(fresh, q)
+            got = [h.clause.id for h in Retriever(updated).search(q, 5, where=where)]
+            assert got == [h.clause.id for h in Retriever(fresh).search(q, 5, where=where)] and got
+
+
+@pytest.mark.parametrize("step", ["corpus", "dense"])
+def test_a_killed_build_resumes_where_it_stopped(tmp_path, mini_folder, step):
+    """`qa index` killed (SIGKILL, by the documented debug hook) after a step: the next run
+    continues from that step, says so, and writes the same index as a build never killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from qa import indexdir
+    from qa.index import KILL_AFTER
+
+    from .conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(KILL_AFTER, None)
+
+    def run(index, **extra):
+        cmd = [sys.executable, "-m", "qa", "index", "--index", str(index), "--seeds", str(mini_folder), "--embedder", "corpus"]
+        return subprocess.run(cmd, cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=300)
+
+    folder = tmp_path / "index"
+    killed = run(folder, **{KILL_AFTER: step})
+    assert killed.returncode == -signal.SIGKILL
+    assert not folder.exists()  # nothing half-built is published
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".index.tmp-")]
+    assert len(left) == 1 and (left[0] / indexdir.PROGRESS).exists()
+    resumed = run(folder)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "继续上次中断的构建" in resumed.stderr
+    index = load_index(folder)
+    assert index.manifest["resumed"] == ["corpus", "dense"][: ["corpus", "dense"].index(step) + 1]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index.tmp-")]
+    assert "phases" in index.manifest and "load_segment_measures" not in index.manifest["phases"]
+
+    clean = run(tmp_path / "clean")
+    assert clean.returncode == 0 and "继续" not in clean.stderr
+    a, b = indexdir.resolve(folder), indexdir.resolve(tmp_path / "clean")
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert "dense.faiss" in files and "clauses.jsonl" in files
+    assert [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()] == []
+    other = load_index(tmp_path / "clean")
+    assert index.manifest["counts"] == other.manifest["counts"] and index.manifest["files"] == other.manifest["files"]
+
+
+def test_a_killed_build_of_other_documents_is_not_resumed(tmp_path, mini_folder):
+    """A leftover build folder whose signature does not match the documents now is removed, not continued."""
+    from qa import indexdir
+
+    folder = tmp_path / "index"
+    stale = tmp_path / ".index.tmp-999999-1"
+    stale.mkdir()
+    (stale / indexdir.PROGRESS).write_text('{"signature": "other", "done": ["corpus"]}', encoding="utf-8")
+    messages = []
+    index = build_index(folder, mini_folder, SETTINGS, log=messages.append)
+    assert not stale.exists() and "resumed" not in index.manifest and not any("继续" in m for m in messages)
+
+
+def test_updates_past_the_compaction_threshold_build_the_index_again(tmp_path, seeds_copy, monkeypatch):
+    import qa.ingest as ingest
+
+    folder = tmp_path / "index"
+    build_index(folder, seeds_copy, SETTINGS)
+    _add_extra(seeds_copy)
+    _, update = update_index(folder, seeds_copy, load=False)
+    assert not update.rebuilt and len(load_index(folder).manifest["segments"]) == 2
+    monkeypatch.setattr(ingest, "COMPACT_MIN_ROWS", 0)
+    monkeypatch.setattr(ingest, "COMPACT_FRACTION", 0.001)  # the extra document's rows are past it
+    (seeds_copy / "extra.txt").write_text(EXTRA.replace("35个", "42个"), encoding="utf-8")
+    index, update = update_index(folder, seeds_copy)
+    assert update.rebuilt and "合并" in update.note
+    assert len(index.manifest["segments"]) == 1 and "deleted" not in index.manifest
+    assert "42个" in Answerer(index).answer("2024年安装智慧灯杆多少个？").answer
