@@ -157,24 +157,70 @@ def file_records(seeds: Path, doc_files: dict[str, str]) -> dict:
 # Loading and segmenting on every core
 
 PARALLEL_FILES = 8  # below this many files one process loads them
-_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter, max_doc_mb, roots), set before the pool forks
+PARALLEL_CHARS = 400_000  # a document this long (about 1.2 MB) is segmented on every core
+_LOAD: tuple | None = None  # (folder, paths, catalog, segmenter, max_doc_mb, roots, doc_workers), set before the pool forks
+_SEGMENT: tuple | None = None  # (segmenter, doc, parts), set before the pool forks
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _segment_part(i: int) -> list[Clause]:
+    segmenter, doc, parts = _SEGMENT
+    return segmenter.segment_part(doc, parts[i])
+
+
+def segment_document(segmenter: Segmenter, doc: Document, workers: int | None = None, min_chars: int | None = None, per_worker: int = 4) -> list[Clause]:
+    """segmenter.segment(doc), the same clauses in the same order; a long document is cut at
+    headings into parts (Segmenter.parts) that a pool of processes segments side by side."""
+    import multiprocessing
+
+    from .lexical import _worker_start  # ends a worker with its parent
+
+    global _SEGMENT
+    if workers is None:
+        workers = _cores() if _can_fork() else 1
+    if workers <= 1 or len(doc.text) < (PARALLEL_CHARS if min_chars is None else min_chars):
+        return segmenter.segment(doc)
+    parts = segmenter.parts(doc, workers * per_worker)
+    if len(parts) == 1:
+        return segmenter.segment(doc)
+    _SEGMENT = (segmenter, doc, parts)
+    pool = multiprocessing.get_context("fork").Pool(min(workers, len(parts)), _worker_start)
+    try:
+        clauses: list[Clause] = []
+        for part in pool.imap(_segment_part, range(len(parts))):
+            clauses.extend(part)
+        return clauses
+    finally:
+        _SEGMENT = None
+        pool.terminate()
+        pool.join()
 
 
 def _load_one(i: int):
     """Load and segment one file (in a pool worker): ('doc', rel, DocInfo, clauses) or ('skip', rel, reason)."""
     from .text import load_file
 
-    folder, paths, catalog, segmenter, max_doc_mb, roots = _LOAD
+    folder, paths, catalog, segmenter, max_doc_mb, roots, doc_workers = _LOAD
     path = paths[i]
     doc = load_file(folder, path, catalog, max_doc_mb, roots)
     if isinstance(doc, Skipped):
         return ("skip", doc.path, doc.reason)
-    return ("doc", path.relative_to(folder).as_posix(), info(doc), tuple(segmenter.segment(doc)))
+    return ("doc", path.relative_to(folder).as_posix(), info(doc), tuple(segment_document(segmenter, doc, doc_workers)))
 
 
 def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = None, max_doc_mb: float | None = None) -> tuple[Corpus, dict[str, str]]:
     """load_corpus's corpus (same documents, clauses and skipped files, in the same order), with
-    files loaded and segmented by a pool of processes when there are many; and {file: doc id}."""
+    files loaded and segmented by a pool of processes when there are many, and a long document
+    segmented on every core when there are few; and {file: doc id}."""
     import multiprocessing
 
     from .lexical import _worker_start  # ends a worker with its parent
@@ -185,13 +231,17 @@ def load_documents(folder: Path, segmenter: Segmenter, workers: int | None = Non
         raise FileNotFoundError(f"文档目录不存在：{folder}")
     catalog = read_catalog(folder)
     paths = seed_files(folder)
+    # many files: a pool loads and segments them, one file a worker; few files: one by one,
+    # each long one segmented on every core (segment_document)
+    doc_workers = workers
     if workers is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        workers = cores if len(paths) >= PARALLEL_FILES and "fork" in multiprocessing.get_all_start_methods() else 1
-    _LOAD = (folder, paths, catalog, segmenter, max_doc_mb, trusted_roots(folder))
+        doc_workers = _cores() if _can_fork() else 1
+        workers = doc_workers if len(paths) >= PARALLEL_FILES else 1
+    pooled = workers > 1 and len(paths) > 1
+    _LOAD = (folder, paths, catalog, segmenter, max_doc_mb, trusted_roots(folder), 1 if pooled else doc_workers)
     pool = None
     try:
-        if workers > 1 and len(paths) > 1:
+        if pooled:
             pool = multiprocessing.get_context("fork").Pool(min(workers, len(paths)), _worker_start)
             results = pool.imap(_load_one, range(len(paths)), chunksize=2)
         else:

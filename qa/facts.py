@@ -113,6 +113,11 @@ def parse_number(s: str) -> float:
     return float(s.replace(",", ""))
 
 
+_DATE_AFTER = re.compile(r"年|月(?!份?度)|日|号")
+_RANK_AFTER = re.compile(r"(?:位|名|$|[，。；、）])")
+_RANK_BEFORE = re.compile(r"(?:居|列|排名|位列|位居)[^，。；]{0,6}第$")
+
+
 def classify(text: str) -> list[tuple[int, int, str]]:
     """(start, end, label) for every Arabic number in text; label as the module docstring says."""
     out = []
@@ -123,13 +128,13 @@ def classify(text: str) -> list[tuple[int, int, str]]:
             label = "code"  # S43, G59, 国道209 is handled below
         elif after[:1].isascii() and after[:1].isalpha() and not after.startswith(("GW", "MW")):
             label = "code"  # 5G, 3D
-        elif re.match(r"年|月(?!份?度)|日|号", after) and (re.match(r"年", after) and len(m.group()) == 4 or not after.startswith("年")):
+        elif _DATE_AFTER.match(after) and (after.startswith("年") and len(m.group()) == 4 or not after.startswith("年")):
             label = "date"
         elif before.endswith("第"):
-            label = "rank" if re.match(r"(?:位|名|$|[，。；、）])", after) or re.search(r"(?:居|列|排名|位列|位居)[^，。；]{0,6}第$", text[max(0, a - 10) : a]) else "ordinal"
-        elif re.match(r"周年", after):
+            label = "rank" if _RANK_AFTER.match(after) or _RANK_BEFORE.search(text[max(0, a - 10) : a]) else "ordinal"
+        elif after.startswith("周年"):
             label = "date"  # 成立75周年 is an anniversary, not an amount
-        elif re.match(r"号|路|线|国道|省道", after) or before.endswith(("国道", "省道", "县道")):
+        elif after.startswith(("号", "路", "线", "国道", "省道")) or before.endswith(("国道", "省道", "县道")):
             label = "code"
         elif QUANTITY.match(text, a) or QUANTITY.match(text, _pre_start(text, a)):
             label = "quantity"
@@ -156,6 +161,9 @@ def read_cn_number(s: str) -> float | None:
         return None
 
 
+_ANY_CN_DIGIT = re.compile(f"[{_CN_DIGITS}]")
+
+
 def cn_quantities(text: str) -> list[tuple[int, int, tuple[int, int, dict], float]]:
     """(start of the number, its end, match, value) of each quantity written in Chinese numerals.
 
@@ -164,6 +172,8 @@ def cn_quantities(text: str) -> list[tuple[int, int, tuple[int, int, dict], floa
     without 万/亿 (两件实事, 八项规定) is a name far more often than an amount.
     """
     out = []
+    if not _ANY_CN_DIGIT.search(text):
+        return out  # every match has a numeral
     for m in CN_QUANTITY.finditer(text):
         num, unit = m.group("num"), m.group("unit") or ""
         if not unit and num[-1] in "万亿" and len(num) > 1:
@@ -196,8 +206,11 @@ def cn_quantities(text: str) -> list[tuple[int, int, tuple[int, int, dict], floa
     return sorted(out, key=lambda x: x[0])
 
 
+_PRE_QUALS = tuple(sorted(_PRE_QUAL.split("|"), key=len, reverse=True))
+
+
 def _pre_start(text: str, a: int) -> int:
-    for q in sorted(_PRE_QUAL.split("|"), key=len, reverse=True):
+    for q in _PRE_QUALS:
         if text.startswith(q, a - len(q)):
             return a - len(q)
     return a

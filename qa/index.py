@@ -152,14 +152,15 @@ def _versions(embedder_type: str) -> dict:
 
 
 _CLAUSE_FIELDS = tuple(f.name for f in fields(Clause))
+_FACT_FIELDS = tuple(f.name for f in fields(Fact))
 
 
 def clause_to_dict(c: Clause) -> dict:
     # field by field rather than asdict(), which deep-copies every value: a third of the time
-    # a million clauses take to write
+    # a million clauses take to write (a fact's fields are all plain values)
     d = {name: getattr(c, name) for name in _CLAUSE_FIELDS}
     d["heading_path"] = list(c.heading_path)
-    d["facts"] = [asdict(f) for f in c.facts]
+    d["facts"] = [{name: getattr(f, name) for name in _FACT_FIELDS} for f in c.facts]
     return d
 
 
@@ -188,12 +189,14 @@ def paragraph_units(clauses: list[Clause] | tuple[Clause, ...]) -> tuple[list[st
 def paragraph_rows(clauses, para_texts: list[str], para_of: list[int], tokenizer: Tokenizer) -> tuple[list[str], np.ndarray, np.ndarray]:
     """How each paragraph's tokens are made from its clauses' tokens, so it is not tokenized again.
 
-    A paragraph's text is its heading path, a space, and its clauses end to end; where the
+    A paragraph's text is its heading path, a space, and its clauses end to end; where two
     clauses meet at characters that jieba and the bigrams never join across
-    (`Tokenizer.separable`), its tokens are the heading path's plus its clauses'. The rare
-    paragraph whose clauses do join is tokenized whole. Returns the extra texts to tokenize
-    (heading paths, whole paragraphs) and, per paragraph p, rows[offsets[p]:offsets[p + 1]]:
-    the rows of (clause texts + extra texts) whose tokens make it up.
+    (`Tokenizer.separable`), the tokens of the whole are the tokens of the parts. So a
+    paragraph's tokens are its heading path's plus, for each run of clauses that do join
+    (rare: a clause split at a figure), the run's text tokenized as one, and for every other
+    clause its own tokens. Returns the extra texts to tokenize (heading paths, joined runs)
+    and, per paragraph p, rows[offsets[p]:offsets[p + 1]]: the rows of (clause texts + extra
+    texts) whose tokens make it up.
     """
     n = len(clauses)
     extra: list[str] = []
@@ -205,20 +208,33 @@ def paragraph_rows(clauses, para_texts: list[str], para_of: list[int], tokenizer
         j = i + 1
         while j < n and para_of[j] == para_of[i]:
             j += 1
-        texts = [clauses[k].text for k in range(i, j) if clauses[k].text]
-        if all(tokenizer.separable(a, b) for a, b in zip(texts, texts[1:])):
-            path = clauses[i].heading_path
-            if path not in head_row:
-                head_row[path] = n + len(extra)
-                extra.append(" ".join(path) + " ")
-            rows.append(head_row[path])
-            rows.extend(range(i, j))
-        else:
-            rows.append(n + len(extra))
-            extra.append(para_texts[para_of[i]])
+        path = clauses[i].heading_path
+        if path not in head_row:
+            head_row[path] = n + len(extra)
+            extra.append(" ".join(path) + " ")
+        rows.append(head_row[path])
+        run: list[int] = []  # clauses (with text) joined to the one before, in the making
+        for k in range(i, j):
+            if not clauses[k].text:
+                continue
+            if run and not tokenizer.separable(clauses[run[-1]].text, clauses[k].text):
+                run.append(k)
+                continue
+            _add_run(run, clauses, rows, extra, n)
+            run = [k]
+        _add_run(run, clauses, rows, extra, n)
         offsets.append(len(rows))
         i = j
     return extra, np.asarray(rows, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+
+def _add_run(run: list[int], clauses, rows: list[int], extra: list[str], n: int) -> None:
+    """A clause's own row, or a new extra text for clauses that join."""
+    if len(run) == 1:
+        rows.append(run[0])
+    elif run:
+        rows.append(n + len(extra))
+        extra.append("".join(clauses[k].text for k in run))
 
 
 def dense_text(c: Clause) -> str:

@@ -10,6 +10,7 @@ No split ever falls inside a quotation (“断头路”, 《…》) or a number.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -82,8 +83,14 @@ def spans(text: str, start: int, end: int, seps: str) -> list[tuple[int, int]]:
 
     Closing quotes right after a separator stay with the piece before it.
     """
+    # Only quotes, brackets and separators do anything: a regex jumps from one to the next.
+    # An open quote stops protecting the text _MAX_QUOTE characters on, wherever that falls.
+    find = _marks(seps).search
     out, depth, opened, a, i = [], 0, -1, start, start
-    while i < end:
+    while (m := find(text, i, end)) is not None:
+        i = m.start()
+        if depth and i - 1 - opened > _MAX_QUOTE:
+            depth = 0
         ch = text[i]
         if ch in _OPEN:
             depth, opened = depth + 1, (i if depth == 0 else opened)
@@ -102,6 +109,11 @@ def spans(text: str, start: int, end: int, seps: str) -> list[tuple[int, int]]:
     if a < end:
         out.append((a, end))
     return out
+
+
+@functools.cache
+def _marks(seps: str) -> re.Pattern:
+    return re.compile("[" + re.escape(_OPEN + _CLOSE + seps) + "]")
 
 
 def _has_figure(text: str, a: int, b: int) -> bool:
@@ -126,12 +138,12 @@ def split_clause(text: str, a: int, b: int, min_len: int = 40) -> list[tuple[int
                 parts.append((cur, sa))
                 cur = sa
         parts.append((cur, pb))
-    if sum(_has_figure(text, pa, pb) for pa, pb in parts) < 2:
+    figs = [_has_figure(text, pa, pb) for pa, pb in parts]
+    if sum(figs) < 2:
         return [(a, b)]
     groups: list[list[int]] = []
     has_fig = False
-    for pa, pb in parts:
-        fig = _has_figure(text, pa, pb)
+    for (pa, pb), fig in zip(parts, figs):
         new = not groups or (has_fig and (fig and not _only_rank(text, pa, pb) or TIME_EXPR.match(text, pa)))
         if new:
             groups.append([pa, pb])
@@ -147,6 +159,28 @@ def split_clause(text: str, a: int, b: int, min_len: int = 40) -> list[tuple[int
     return out
 
 
+@dataclass(frozen=True)
+class Part:
+    """A run of a document's paragraphs (indexes begin..end in doc.paragraphs) and what is in
+    force where it starts: the open headings (level, text, scope) and the paragraphs before it."""
+
+    begin: int
+    end: int
+    stack: tuple[tuple[int, str, Scope], ...] = ()
+    para_no: int = 0
+
+
+def _enter_heading(text: str, pb: int, level: int, sentences, stack: list, frame: Frame) -> bool:
+    """A paragraph opening with a heading marker takes its place on the heading stack; True
+    when it is a heading alone (one sentence, no closing punctuation), not a paragraph too."""
+    while stack and stack[-1][0] >= level:
+        stack.pop()
+    parent = stack[-1][2] if stack else NONE
+    label = text[sentences[0][0] : sentences[0][1]].rstrip("。！？")
+    stack.append((level, label, heading_scope(label, frame, parent)))
+    return len(sentences) == 1 and text[pb - 1] not in "。！？；"
+
+
 class Segmenter:
     """Turns a Document into its clauses, each with heading path, time scope and facts."""
 
@@ -155,25 +189,55 @@ class Segmenter:
         self.split_min = split_min
 
     def segment(self, doc: Document) -> list[Clause]:
+        return self.segment_part(doc, Part(0, len(doc.paragraphs)))
+
+    def parts(self, doc: Document, count: int) -> list[Part]:
+        """The document cut into about `count` runs of paragraphs of similar length, each
+        starting at a heading (or at the start), with the headings and paragraph count in force
+        there: segmenting the parts apart and joining the clauses gives `segment(doc)` exactly.
+
+        A heading resets the scope a paragraph carries over to the next one, so at a heading
+        nothing else of the paragraphs before it matters.
+        """
+        text, paragraphs = doc.text, doc.paragraphs
+        frame = Frame.of(doc.this_year, doc.year, doc.month)
+        step = max(1, len(text) // max(1, count))
+        stack: list[tuple[int, str, Scope]] = []
+        para_no, begin, cut_at = 0, 0, step
+        out: list[Part] = []
+        start = Part(0, len(paragraphs))
+        for i, (pa, pb) in enumerate(paragraphs):
+            if doc.title_span and (pa, pb) == doc.title_span:
+                continue
+            level = heading_level(text[pa:pb])
+            if level is None:
+                para_no += 1
+                continue
+            if pa >= cut_at and i > begin:
+                out.append(Part(start.begin, i, start.stack, start.para_no))
+                start, begin, cut_at = Part(i, len(paragraphs), tuple(stack), para_no), i, pa + step
+            sentences = spans(text, pa, pb, "。！？!?")
+            if not _enter_heading(text, pb, level, sentences, stack, frame):
+                para_no += 1
+        out.append(start)
+        return out
+
+    def segment_part(self, doc: Document, part: Part) -> list[Clause]:
+        """The clauses of paragraphs part.begin to part.end (see `parts`)."""
         text = doc.text
         frame = Frame.of(doc.this_year, doc.year, doc.month)
-        stack: list[tuple[int, str, Scope]] = []  # (level, heading, scope)
+        stack: list[tuple[int, str, Scope]] = list(part.stack)  # (level, heading, scope)
         carried = NONE  # scope the previous paragraph under the current heading ended with
         clauses: list[Clause] = []
-        para_no = 0
-        for pa, pb in doc.paragraphs:
+        para_no = part.para_no
+        for pa, pb in doc.paragraphs[part.begin : part.end]:
             if doc.title_span and (pa, pb) == doc.title_span:
                 continue
             ptext = text[pa:pb]
             level = heading_level(ptext)
             sentences = spans(text, pa, pb, "。！？!?")
-            is_heading = level is not None and len(sentences) == 1 and text[pb - 1] not in "。！？；"
             if level is not None:
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                parent = stack[-1][2] if stack else NONE
-                label = text[sentences[0][0] : sentences[0][1]].rstrip("。！？")
-                stack.append((level, label, heading_scope(label, frame, parent)))
+                is_heading = _enter_heading(text, pb, level, sentences, stack, frame)
                 carried = stack[-1][2]
                 if is_heading:
                     continue

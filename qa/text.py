@@ -12,19 +12,24 @@ from __future__ import annotations
 import bisect
 import codecs
 import hashlib
+import itertools
 import os
 import re
 import tomllib
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from .errors import CatalogError
 from .jurisdiction import LEVELS, from_issuer
 
 SUFFIXES = (".txt", ".md", ".pdf", ".docx")
 # Larger files are skipped and reported (qa index --max-doc-mb, or the QA_MAX_DOC_MB variable):
-# a 50 MB text takes 2–3 minutes and about 4.3 GB to index on 2 cores (qa bench --doc-mb 50).
+# a 50 MB text takes about 100 s (180 CPU seconds) and 3.2 GB to index on 2 cores (qa bench --doc-mb 50).
 MAX_DOC_MB = float(os.environ.get("QA_MAX_DOC_MB") or 64)
 UNREADABLE = "无法识别的编码"
 TERMINALS = "。！？；：…!?;:"
@@ -51,8 +56,12 @@ def is_cjk(ch: str) -> bool:
     )
 
 
+# the characters is_cjk accepts, for counting them in C
+_CJK_CHARS = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\U00020000-\U0002ffff“”‘’…—·]")
+
+
 def _width(s: str) -> int:
-    return sum(2 if is_cjk(c) else 1 for c in s)
+    return 2 * len(s) - len(_CJK_CHARS.sub("", s))
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ class Document:
     path: Path = field(repr=False, compare=False)
     raw: str = field(repr=False)
     text: str = field(repr=False)
-    offsets: tuple[int, ...] = field(repr=False, compare=False)
+    offsets: Sequence[int] = field(repr=False, compare=False)  # an int array (normalize)
     sha256: str = ""
     # Char spans in `text` of the paragraphs, and of a title line (start or end of file).
     paragraphs: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
@@ -174,9 +183,12 @@ def decode(data: bytes) -> str:
     raise ValueError(f"{UNREADABLE}（已尝试 UTF-8、UTF-16、GB18030）")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")  # below 32 and not \t \n \v \f \r
+
+
 def _looks_textual(text: str) -> bool:
-    bad = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f\v")
-    return bad <= max(2, len(text) // 200)
+    limit = max(2, len(text) // 200)
+    return sum(1 for _ in itertools.islice(_CONTROL.finditer(text), limit + 1)) <= limit
 
 
 def _sample(text: str, size: int = 20_000) -> str:
@@ -331,13 +343,20 @@ def _is_wrapped(lines: list[str]) -> bool:
     """Hard-wrapped text (PDF extraction): most lines stop mid-sentence at a similar width."""
     if len(lines) < 6:
         return False
-    open_ended = sum(1 for s in lines if s[-1] not in TERMINALS + CLOSERS)
+    ends = TERMINALS + CLOSERS
+    if sum(1 for s in lines if s[-1] not in ends) <= 0.5 * len(lines):
+        return False
     widths = sorted(_width(s) for s in lines)
-    return open_ended > 0.5 * len(lines) and widths[len(widths) // 2] <= 120
+    return widths[len(widths) // 2] <= 120
 
 
-def normalize(raw: str) -> tuple[str, list[int], list[tuple[int, int]]]:
-    """Normalize raw text: (text, offsets, paragraph spans in text)."""
+def normalize(raw: str) -> tuple[str, array, list[tuple[int, int]]]:
+    """Normalize raw text: (text, offsets, paragraph spans in text).
+
+    The text is built from slices of the raw text, never character by character, and the
+    offsets from the raw start of each slice (an int array, not a list of Python ints): time
+    and memory in proportion to the text, a few bytes a character.
+    """
     spans = [s for s in _line_spans(raw) if s[1] > s[0]]
     contents = [raw[a:b] for a, b, _ in spans]
     paras: list[list[tuple[int, int, int]]] = []
@@ -355,55 +374,75 @@ def normalize(raw: str) -> tuple[str, list[int], list[tuple[int, int]]]:
             paras.append([paras[-1].pop()])
     else:
         paras = [[s] for s in spans]
+    del contents
 
-    chars: list[str] = []
-    offs: list[int] = []
+    drops = _stray_spaces(raw)
+    pieces: list[str] = []
+    starts = array("q")  # a slice's first character: its index in the text and in the raw text
+    raw_starts = array("q")
+    pos = d = 0
     para_spans: list[tuple[int, int]] = []
+
+    def add(piece: str, raw_start: int) -> None:
+        nonlocal pos
+        pieces.append(piece)
+        starts.append(pos)
+        raw_starts.append(raw_start)
+        pos += len(piece)
+
     for p, lines in enumerate(paras):
         if p:
-            chars.append("\n")
-            offs.append(paras[p - 1][-1][2])  # the raw newline ending the previous paragraph
-        start = len(chars)
+            add("\n", paras[p - 1][-1][2])  # the raw newline ending the previous paragraph
+        start = pos
         for j, (a, b, _nl) in enumerate(lines):
-            if j and chars and chars[-1].isascii() and chars[-1].isalnum() and raw[a].isascii() and raw[a].isalnum():
-                chars.append(" ")  # a Latin word gap stands for the line break
-                offs.append(lines[j - 1][2])
-            for i in range(a, b):
-                chars.append(raw[i])
-                offs.append(i)
-        _drop_stray_spaces(chars, offs, start)
-        para_spans.append((start, len(chars)))
-    return "".join(chars), offs, para_spans
+            if j and raw[lines[j - 1][1] - 1].isascii() and raw[lines[j - 1][1] - 1].isalnum() and raw[a].isascii() and raw[a].isalnum():
+                add(" ", lines[j - 1][2])  # a Latin word gap stands for the line break
+            while d < len(drops) and drops[d][0] < a:
+                d += 1
+            while d < len(drops) and drops[d][1] <= b:
+                ds, de = drops[d]
+                if ds > a:
+                    add(raw[a:ds], a)
+                a, d = de, d + 1
+            add(raw[a:b], a)
+        para_spans.append((start, pos))
+    lengths = np.diff(np.asarray(starts, dtype=np.int64), append=pos)
+    offsets = np.repeat(np.asarray(raw_starts, dtype=np.int64) - np.asarray(starts, dtype=np.int64), lengths)
+    offsets += np.arange(pos, dtype=np.int64)
+    code = "i" if len(raw) < 2**31 else "q"
+    return "".join(pieces), array(code, offsets.astype(np.int32 if code == "i" else np.int64).tobytes()), para_spans
 
 
 def _ends_paragraph(line: str, full_width: int) -> bool:
     return line[-1] in TERMINALS + CLOSERS and _width(line) < full_width or bool(HEADING_START.match(line) and _width(line) < full_width)
 
 
-def _drop_stray_spaces(chars: list[str], offs: list[int], start: int) -> None:
-    """Remove whitespace runs between a CJK character and a digit, in place from `start`.
+_WS_RUN = re.compile("[" + re.escape(WS) + "]+")
 
-    Only the paragraph (chars[start:]) is copied, so normalizing a document takes time in
-    proportion to its length, not to its length times its paragraphs.
+
+def _stray_spaces(raw: str) -> list[tuple[int, int]]:
+    """Raw spans of whitespace to remove: runs between a CJK character and a digit, inside a line.
+
+    Character by character, as the text is built: a whitespace character goes when the last
+    character kept (whitespace included) and the first one after the run are a CJK character
+    and an ASCII digit, in either order; the rest of its run goes with it.
     """
-    out_c: list[str] = []
-    out_o: list[int] = []
-    i, n = start, len(chars)
-    while i < n:
-        if chars[i] in WS and out_c:
-            j = i
-            while j < n and chars[j] in WS:
-                j += 1
-            if j < n:
-                a, b = out_c[-1], chars[j]
-                if (is_cjk(a) and b.isdigit() and b.isascii()) or (a.isdigit() and a.isascii() and is_cjk(b)):
-                    i = j
-                    continue
-        out_c.append(chars[i])
-        out_o.append(offs[i])
-        i += 1
-    chars[start:] = out_c
-    offs[start:] = out_o
+    out = []
+    n = len(raw)
+    for m in _WS_RUN.finditer(raw):
+        s, e = m.span()
+        if s == 0 or e == n or raw[s - 1] == "\n" or raw[e] == "\n":
+            continue  # at the edge of a line: stripped with it
+        b = raw[e]
+        b_digit, b_cjk = b.isdigit() and b.isascii(), is_cjk(b)
+        if not (b_digit or b_cjk):
+            continue
+        last, k = raw[s - 1], s
+        while k < e and not ((b_digit and is_cjk(last)) or (b_cjk and last.isdigit() and last.isascii())):
+            last, k = raw[k], k + 1
+        if k < e:
+            out.append((k, e))
+    return out
 
 
 def first_heading(text: str, paras: list[tuple[int, int]], loose: bool = False) -> str:
@@ -539,7 +578,7 @@ def load_document(path: Path, entry: CatalogEntry | None = None) -> Document:
         path=path,
         raw=raw,
         text=text,
-        offsets=tuple(offsets),
+        offsets=offsets,
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         paragraphs=tuple(paras),
         title_span=title_span,

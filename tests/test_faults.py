@@ -174,8 +174,9 @@ def test_bench_reports_mb_per_second_on_a_large_document(tmp_path):
     assert re.search(r"[\u4e00-\u9fff] \d", text)  # stray spaces for the normalizer to remove
     row = child_document(0.2, tmp_path / "index", seed=3)
     assert row["clauses"] > 300 and row["total_mb_s"] > 0 and row["read_normalize_mb_s"] > 0 and row["peak_mb"] > 0
+    assert row["segment_cpu_s"] >= 0 and row["build_cpu_s"] > 0 and "tokenize" in "".join(row["build_steps_s"])
     shown = format_bench({"rows": [], "document": row, "targets": []})
-    assert "MB/s" in shown and "大文件" in shown
+    assert "MB/s" in shown and "大文件" in shown and "CPU 秒" in shown
 
 
 # ---------------------------------------------------------------------------------------

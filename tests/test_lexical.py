@@ -52,20 +52,24 @@ def test_paragraph_tokens_from_clause_tokens_equal_tokenizing_the_paragraph(seed
     n = len(para_of)
     reused = sum(bool((rows[offsets[p] : offsets[p + 1]] < n).any()) for p in range(len(para_texts)))
     assert reused > len(para_texts) // 2  # most paragraphs are made of their clauses' tokens, not tokenized again
-    assert any(e in para_texts for e in extra)  # and the seeds do have paragraphs whose clauses join
+    # the seeds do have clauses that join; only those runs are tokenized again, never a whole paragraph
+    joined = [e for e in extra if not e.endswith(" ")]
+    assert joined and not any(e in para_texts for e in extra)
+    assert sum(map(len, joined)) < sum(map(len, para_texts)) // 4
 
 
-def test_paragraph_rows_tokenizes_a_joined_paragraph_whole(tokenizer):
+def test_paragraph_rows_tokenizes_clauses_that_join_together(tokenizer):
     from qa.segment import Clause
 
     def clause(i, text, para):
         return Clause(f"d@{i}", "d", ("二、工作安排",), para, 1, i, text, 0, 0, 1, 1, None, 2024, "plan")
 
-    clauses = [clause(1, "新增停车", 1), clause(2, "位4.4万个；", 1), clause(3, "新建充电桩1万个。", 2), clause(4, "改造管网。", 2)]
+    clauses = [clause(1, "新增停车", 1), clause(2, "位4.4万个；", 1), clause(3, "改造管网。", 1), clause(4, "新建充电桩1万个。", 2), clause(5, "改造管网。", 2)]
     para_texts, para_of = paragraph_units(clauses)
     extra, rows, offsets = paragraph_rows(clauses, para_texts, para_of, tokenizer)
-    assert extra == ["二、工作安排 新增停车位4.4万个；", "二、工作安排 "]
-    assert rows.tolist() == [4, 5, 2, 3] and offsets.tolist() == [0, 1, 4]
+    # the heading path once; the two clauses that join as one text; every other clause its own tokens
+    assert extra == ["二、工作安排 ", "新增停车位4.4万个；"]
+    assert rows.tolist() == [5, 6, 2, 5, 3, 4] and offsets.tolist() == [0, 3, 6]
     tokens = tokenize(tokenizer, [c.text for c in clauses] + extra, workers=1)
     para = tokens.gather(rows, offsets)
     assert "停车位" in para.tokens(0)

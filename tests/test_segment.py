@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
@@ -100,3 +101,56 @@ def test_enumerations_and_numbered_items(tmp_path):
     assert c.heading_path[0] == "# 第二章 建设" and c.heading_path[-1].startswith("（1）")
     c = [c for c in corpus.clauses if "行政区域" in c.text][0]
     assert c.heading_path == ("# 第一章 总则", "第二条 本办法适用于本市行政区域")
+
+
+# ---------------------------------------------------------------------------------------
+# A long document segmented in parts on several cores: the very clauses of one pass
+
+
+def _parallel_cases():
+    from qa.text import load_folder
+
+    from .conftest import CORPORA
+
+    docs, _ = load_folder(SEEDS)
+    folder = CORPORA / "cpc_congress_reports"
+    if folder.is_dir():
+        docs += load_folder(folder)[0][:1]
+    return docs
+
+
+@pytest.mark.parametrize("per_worker", [1, 3, 40])
+def test_segmenting_in_parts_on_two_cores_gives_the_serial_clauses(per_worker):
+    """Same clauses, ids, heading paths, scopes, facts and line numbers, cut into few or many parts."""
+    from qa.corpus import segment_document
+    from qa.segment import Segmenter
+
+    segmenter = Segmenter()
+    cut = 0
+    for doc in _parallel_cases():
+        serial = segmenter.segment(doc)
+        parts = segmenter.parts(doc, 2 * per_worker)
+        assert parts[0].begin == 0 and parts[-1].end == len(doc.paragraphs)
+        assert all(p.end == q.begin for p, q in zip(parts, parts[1:]))
+        cut += len(parts) > 1
+        assert segment_document(segmenter, doc, workers=2, min_chars=0, per_worker=per_worker) == serial, doc.id
+    assert cut  # the documents were really cut
+
+
+def test_a_folder_with_a_long_document_is_segmented_on_every_core(tmp_path, monkeypatch):
+    """load_documents cuts a document over PARALLEL_CHARS into parts; the corpus is load_corpus's."""
+    import qa.corpus as corpus_mod
+    from qa.segment import Segmenter
+
+    folder = tmp_path / "docs"  # one document: the files are not pooled, the document is cut
+    shutil.copytree(SEEDS, folder)
+    (folder / "hohhot_party_plenary_communique_2023-12.txt").unlink()
+    cut = []  # parts of each document segmented in parallel (Segmenter.parts runs in the parent)
+    real = Segmenter.parts
+    monkeypatch.setattr(corpus_mod, "PARALLEL_CHARS", 1000)
+    monkeypatch.setattr(Segmenter, "parts", lambda self, doc, count: cut.append(real(self, doc, count)) or cut[-1])
+    parallel, _ = corpus_mod.load_documents(folder, Segmenter(), workers=2)
+    assert cut and max(len(p) for p in cut) > 1
+    serial, _ = corpus_mod.load_documents(folder, Segmenter(), workers=1)
+    assert parallel.clauses == serial.clauses == load_corpus(folder)[0].clauses
+    assert parallel.docs == serial.docs and len(parallel.clauses) > 300

@@ -68,7 +68,7 @@ def test_normalization_only_removes_whitespace(raw):
             assert raw[offsets[i]].isspace()
         else:
             assert raw[offsets[i]] == ch
-    assert offsets == sorted(offsets)
+    assert list(offsets) == sorted(offsets)
     for a, b in paras:
         assert 0 <= a <= b <= len(text)
 
