@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import indexdir
-from .corpus import Corpus, DocInfo, file_records, info
+from .corpus import Corpus, DocInfo, file_records, info, segment_document
 from .errors import BadIndex, QAError
 from .index import (
     Index,
@@ -208,7 +208,7 @@ def _update(folder: Path, seeds: Path | None, log, load: bool):
             continue
         doc_files[rel] = doc.id
         new_docs.append(info(doc))
-        new_clauses.extend(segmenter.segment(doc))
+        new_clauses.extend(segment_document(segmenter, doc))
     skipped += [Skipped(name, _NO_FILE) for name in catalog if not (seeds / name).exists()]
     old_ids = {d.id for d in docs}
     new_ids = {d.id for d in new_docs}
