@@ -106,7 +106,7 @@ class Auditor:
 
     def _read(self, claim: str):
         tok = self.index.tokenizer
-        analysis = analyze(claim, self.corpus, tok.synonyms, getattr(tok, "places", frozenset()))
+        analysis = analyze(claim, self.corpus, tok.synonym_matches, getattr(tok, "places", frozenset()), tok.cut)
         years = analysis.years
         words_kind = analysis.kind
         if words_kind is None and re.search(r"(?<![要将])(?:已经|已|完成|实现|建成)", claim):
@@ -134,9 +134,11 @@ class Auditor:
         return sorted((x for x in out if x[0] >= best - 0.15), key=lambda x: -x[0])
 
     def _synonym_variants(self, indicator: str) -> list[str]:
+        """The indicator with each phrase key that is a word of it (never a piece of a word:
+        覆盖 holds 盖, 工业增加值 holds 增加) replaced by the document words it stands for."""
         out = []
-        for key, targets in self.index.tokenizer.synonyms:
-            if key in indicator and len(key) > 1:
+        for key, targets in self.index.tokenizer.synonym_matches(indicator):
+            if len(key) > 1:
                 out.extend(indicator.replace(key, t) for t in targets)
         return out
 

@@ -39,6 +39,8 @@ CN_QUANTITY = re.compile(
     + "|".join(re.escape(u) for u in _COUNT_UNITS)
     + rf")|万亿|亿|万)?(?P<post>{_POST_QUAL})?"
 )
+# A span of time is an amount where a verb measures it: "再延长三十年", "为期三年" (as "延长30年" is).
+_CN_DURATION = re.compile(rf"(?<=延长|缩短|长达|为期)(?P<num>[{_CN_DIGITS}]+)(?P<unit>年|天|个月)")
 _RANGE_TAIL = re.compile(rf"[－\-—~～](?P<num>{_NUM})(?P<unit>{_UNIT_RE})?(?P<post>{_POST_QUAL})?")
 
 # What kind of value a figure is (DESIGN.md, Measure): a level, a change against the year
@@ -195,7 +197,13 @@ def cn_quantities(text: str) -> list[tuple[int, int, tuple[int, int, dict], floa
             continue
         parts = {"pre": m.group("pre") or "", "num": num, "more": m.group("more") or "", "unit": unit, "post": m.group("post") or ""}
         out.append((a, end, (m.start(), m.end(), parts), value))
-    return out
+    for m in _CN_DURATION.finditer(text):
+        value = read_cn_number(m.group("num"))
+        if value is None or (m.end() < len(text) and text[m.end()] in _CN_DIGITS + "来内间"):
+            continue
+        parts = {"pre": "", "num": m.group("num"), "more": "", "unit": m.group("unit"), "post": ""}
+        out.append((m.start(), m.end(), (m.start(), m.end(), parts), value))
+    return sorted(out, key=lambda x: x[0])
 
 
 _PRE_QUALS = tuple(sorted(_PRE_QUAL.split("|"), key=len, reverse=True))

@@ -85,14 +85,47 @@ def named(text: str, regions: dict[str, str]) -> str | None:
     return None
 
 
-def district(text: str, places, regions: dict[str, str]) -> str | None:
+def district(text: str, places, regions: dict[str, str], words=None) -> str | None:
     """A district, county or banner a question names (赛罕区, 托县, 土左旗), among a corpus's own
-    place names (its lexicon's ns words), when no document speaks for it as its region."""
-    for place in sorted(places, key=len, reverse=True):
-        m = re.search(re.escape(place) + r"(区|县|旗)?", text)
-        if not m:
-            continue
-        name = place if place.endswith(("区", "县", "旗")) else (place + m.group(1) if m.group(1) else "")
+    place names (its lexicon's ns words), when no document speaks for it as its region.
+
+    Matched on the question's words (`words`: text → list of words, the tokenizer's cut), so a
+    place name inside another word is not named; without `words`, on the text as written.
+    """
+    if words is None:
+        found = [(m.group(), m.group(1) or "") for place in places for m in [re.search(re.escape(place) + r"(区|县|旗)?", text)] if m]
+        candidates = [(w[: len(w) - len(s)], s) for w, s in found]
+    else:
+        ws = list(words(text))
+        candidates = []
+        for i, w in enumerate(ws):
+            nxt = ws[i + 1] if i + 1 < len(ws) and ws[i + 1] in ("区", "县", "旗") else ""
+            if w in places:
+                candidates.append((w, nxt))
+            elif w[:-1] in places and w[-1] in "区县旗":  # 玉泉区 read as one word
+                candidates.append((w[:-1], w[-1]))
+    for place, suffix in sorted(candidates, key=lambda x: -len(x[0])):
+        name = place if place.endswith(("区", "县", "旗")) else (place + suffix if suffix else "")
         if name and not any(r.endswith(name) or short_name(r) == place for r in regions):
             return name
     return None
+
+
+# Areas inside a government's jurisdiction that documents report figures for: designated zones
+# (综保区, 高新区, 经开区, 自贸区, 新区 …). A figure whose indicator opens with one measures that area.
+_ZONE = re.compile(
+    r"^[\u4e00-\u9fff]{0,8}?(?:综合保税区|综保区|保税区|经济技术开发区|经开区|高新技术产业开发区|高新区|开发区|自由贸易试验区|自贸区|自贸试验区|新区|片区)"
+)
+
+
+def sub_area(indicator: str, places=()) -> str:
+    """The area inside the document's jurisdiction that a figure is for, when its indicator opens
+    with one: a designated zone (综保区进出口总额 → 综保区) or one of the corpus's districts,
+    counties or banners (its lexicon's place names ending in 区, 县 or 旗: 赛罕区, 托县); else ""."""
+    m = _ZONE.match(indicator)
+    if m:
+        return m.group()
+    for place in sorted(places, key=len, reverse=True):
+        if place.endswith(("区", "县", "旗")) and indicator.startswith(place):
+            return place
+    return ""

@@ -153,6 +153,10 @@ class Lexicon:
             out.append(w)
         return out
 
+    def targets(self, key: str) -> tuple[str, ...]:
+        """The document words a phrase key stands for (医保 → 医疗保险 基本医疗保险), or ()."""
+        return self._by_key.get(key, ())
+
     def synonyms(self, word: str) -> tuple[str, ...]:
         """Thesaurus synonyms of a word of two characters or more (none for one character)."""
         return self.thesaurus.get(word, ()) if len(word) > 1 else ()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .corpus import Citation, Corpus
 from .facts import LEVEL, RANGE_TO, Fact, to_base
+from .jurisdiction import sub_area
 from .segment import Clause
 from .timescope import strip_time
 
@@ -85,6 +86,9 @@ def scope_difference(a: Fact, b: Fact, region_a: str = "", region_b: str = "") -
     """
     if region_a and region_b and region_a != region_b:
         return f"地区不同：一个是{region_a}的数字，一个是{region_b}的数字。"
+    area_a, area_b = sub_area(a.indicator), sub_area(b.indicator)
+    if area_a != area_b:  # 综保区进出口总额 against the whole jurisdiction's 进出口总额
+        return f"地区范围不同：一个是{area_a or '全域'}的数字，一个是{area_b or '全域'}的数字。"
     if a.period != b.period:
         pa, pb = a.period or f"{a.year}年" if a.year else "单年", b.period or f"{b.year}年" if b.year else "单年"
         return f"统计时段不同：一个是{pa}的数字，一个是{pb}的数字。"
@@ -218,6 +222,11 @@ def similarity(a: str, b: str) -> float:
         ka, kb = (re.sub(r"(?:人数|数量)$", "", k[: m.start()]) for k, m in ((ka, ca), (kb, cb)))
         if ka == kb:
             return 1.0
+    ha, hb = _heads(ka), _heads(kb)
+    if (ha and ha == kb) or (hb and hb == ka):  # "口袋公园和社区游园" named short: "公园游园"
+        return 1.0
+    if (ha and ha in kb) or (hb and hb in ka):  # … and inside longer words: "群众家门口的公园游园"
+        return 0.9
     short = min(len(ka), len(kb))
     if short >= 2 and (ka in kb or kb in ka):
         longer = ka if len(ka) > len(kb) else kb
@@ -226,6 +235,15 @@ def similarity(a: str, b: str) -> float:
     common = lcs(ka, kb)
     return 0.8 * common / short if common >= 2 and short else 0.0
 
+
+
+def _heads(key: str) -> str:
+    """A list of kinds named by their heads, joined ("口袋公园和社区游园" → "公园游园"): how a
+    document names the same things short; "" when the key is not such a list."""
+    parts = [p for p in _COMPOUND.split(key)]
+    if len(parts) < 2 or any(len(p) < 3 for p in parts):
+        return ""
+    return "".join(p[-2:] for p in parts)
 
 
 # -- conflicts -----------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from functools import cached_property
 from .corpus import Corpus
 from .facts import DELTA, RANGE_FROM, RANGE_TO, RATE, Fact
 from .index import Index
+from .jurisdiction import sub_area
+from .lexical import STOPWORDS
 from .measure import CONTRADICTION, MEASURE, ConflictEntry, action_group, conflicts, indicator_key, lcs, scope_difference
-from .query import ASKS_FIGURE, Part, QueryAnalysis
+from .query import ANSWER_TYPE, ASKS_FIGURE, Part, QueryAnalysis
 from .retrieve import Hit
 from .segment import Clause
 
@@ -26,6 +28,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PEOPLE = {"人", "名"}
 _ASKS_RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|上升|率|比重|占比")
 _ASKS_DELTA = re.compile(r"比(?:上一?年|去年|前一年)|多了?多少|少了?多少|增加了?多少|减少了?多少")
+_NAMES_RATE = re.compile(r"[\u4e00-\u9fff]率")  # 参保率, 失业率, 覆盖率: a measure that is a share
 _ASKS_START = re.compile(r"(?:从|由)多少")
 _ASKS_LEVEL = re.compile(r"总额|总量|总值|总数|规模|多少(?:万|亿)?(?:元|个|人|户|所|家|吨|亩|公里|平方米)")
 
@@ -116,7 +119,26 @@ class Planner:
             total += idf
             if any(w in context for w in concept):
                 got += idf
+            else:
+                got += idf * self._part_found(concept[0], context)
         return got / total if total else 0.0
+
+    def _part_found(self, word: str, context: str) -> float:
+        """How much of a compound word the context holds as one of its dictionary words
+        (预付卡 → 预付, two of three characters); 0 when none is there."""
+        parts = [w for w in self.index.tokenizer.words(word) if w != word and len(w) >= 2]
+        return max((len(w) / len(word) for w in parts if w in context), default=0.0)
+
+    def _covering_regions(self, question: str, hits: list[Hit]) -> set[str]:
+        """The jurisdictions whose best clause covers the question (`AnswerConfig.abstain_below`).
+
+        Judged per jurisdiction, so that another government's documents ranked first never turn
+        an answer this one's documents hold into a refusal (DESIGN.md, invariant 7).
+        """
+        first: dict[str, Hit] = {}
+        for h in hits:
+            first.setdefault(self._region(h.clause), h)
+        return {r for r, h in first.items() if self.coverage(question, h) >= self.config.abstain_below}
 
     def concepts(self, question: str) -> list[tuple[str, ...]]:
         """Content words of a question, each with the document words its synonyms give."""
@@ -127,11 +149,11 @@ class Planner:
         concepts: list[tuple[str, ...]] = []
         taken: set[str] = set()
         for key, targets in tok.synonym_matches(q):  # keys matched on words, never inside one (覆盖 ≠ 盖)
-            if len(key) > 1 and not any(key in k for k in taken):
+            if len(key) > 1 and key not in tok.generic and not any(key in k for k in taken):  # 呼市 → 呼和浩特 names no clause
                 concepts.append((key,) + targets)
                 taken.add(key)
         for w in tok.content_words(q):
-            if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not any(w in k for k in taken):
+            if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not ANSWER_TYPE.fullmatch(w) and not any(w in k for k in taken):
                 # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon)
                 concepts.append((w,) + tok.lexicon.synonyms(w))
         return concepts
@@ -146,7 +168,8 @@ class Planner:
         if analysis.missing_document or jurisdiction_missing:
             missing = analysis.missing_document or analysis.jurisdiction
             return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits), missing=missing)
-        if not hits or self.coverage(q, hits[0]) < cfg.abstain_below:
+        covering = self._covering_regions(q, hits)
+        if not covering:
             return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
         if analysis.asks_figure:
             parts = self._figure_parts(analysis, hits)
@@ -157,7 +180,8 @@ class Planner:
                 # a number was asked for and none of the passages gives it
                 return AnswerPlan(analysis, "abstain", passages=tuple(hits[:3]), hits=tuple(hits))
         # A policy answer comes from the document named, and from clauses of the years asked, when any are among the hits.
-        pool = [h for h in hits if analysis.document is None or h.clause.doc_id == analysis.document.id] or hits
+        pool = [h for h in hits if self._region(h.clause) in covering]
+        pool = [h for h in pool if analysis.document is None or h.clause.doc_id == analysis.document.id] or pool
         timely = [h for h in pool if self._timely(analysis, h.clause)]
         pool = timely or pool
         top = pool[0].score
@@ -244,6 +268,10 @@ class Planner:
         previous = ""
         for part in asked:
             relevant = self._relevant(part.text, part.unit, hits, analysis)
+            if not relevant and part.shared:
+                relevant = self._relevant(part.shared, part.unit, hits, analysis)
+            if not relevant and part.unit:
+                relevant = self._sole_figure(part, hits, analysis)
             if not relevant and previous:
                 # "…多少户规上工业企业？总数达到多少？": a part without its own subject takes the one before.
                 relevant = self._relevant(previous + part.text, part.unit, hits, analysis)
@@ -272,6 +300,10 @@ class Planner:
 
             if asked:  # "高标准农田新建多少": the figures counted under that action, not 提升改造's
                 fitting = [x for x in fitting if within(x[1].action)] or fitting
+                if any(action_group(x[1].action) for x in fitting):
+                    # "2023年新建了多少个公园游园": when figures counted under the action asked are there,
+                    # one counted under none (公园游园总数912个, the stock) is not what was asked.
+                    fitting = [x for x in fitting if action_group(x[1].action)]
             groups: list[FigureGroup] = []
             for _, f, c in fitting:
                 if len(groups) >= per_part:
@@ -324,14 +356,27 @@ class Planner:
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []
+        q_words = set(self.index.tokenizer.cut(q))
+        places = getattr(self.index.tokenizer, "places", frozenset())
+        names_rate = bool(_NAMES_RATE.search(q))
         for h in self._leading(hits):
             for f in h.clause.facts:
                 if unit and not _unit_fits(f, unit):
                     continue
+                if names_rate and f.base()[1] not in ("%", "百分点", "个百分点"):
+                    continue  # "参保率是多少": a rate is a share, never a count of people
+                if self._other_object(f.indicator, q):
+                    continue
+                area = sub_area(f.indicator, places)
+                if area and area not in q:  # 综保区进出口总额 answers for the zone, not for the whole city
+                    continue
                 # The object may follow the figure ("守住十八亿亩耕地红线", "成为一百四十多个国家和地区的…").
                 after = re.match(r"[^，。；、：！？,;]{0,12}", h.clause.text[f.end - h.clause.start :]).group()
                 after = after if not re.search(r"\d", after) else ""
-                rel = max([lcs(f.indicator, q), lcs(after, q) if len(after) >= 2 else 0] + [len(key) + 1 for key, t in q_targets if t in f.indicator])
+                rel = max(
+                    [lcs(f.indicator, q), lcs(after, q) if len(after) >= 2 else 0, self._shared_words(f.indicator, q_words)]
+                    + [len(key) + 1 for key, t in q_targets if t in f.indicator]
+                )
                 if rel >= 2:
                     # The clause may name the subject well before the figure's own words
                     # ("改革完善高职院校考试招生办法，…今年大规模扩招100万人").
@@ -368,6 +413,55 @@ class Planner:
             return r >= max(2, best[region] - cfg.relevance_band)
 
         return [x for x in out if keep(x)]
+
+    def _sole_figure(self, part: Part, hits: list[Hit], analysis: QueryAnalysis) -> list[tuple[int, Fact, Clause]]:
+        """The best clause's one figure in the unit asked, of the year and kind asked, when the clause
+        covers the question and the figure's words meet the part's ("今年供热面积要覆盖多少平方米" →
+        "今年还要增加3300万平方米", whose indicator 新增供热能力 shares only 供热)."""
+        top = hits[0]
+        own = [f for f in top.clause.facts if _unit_fits(f, part.unit) and self.fits(analysis, f, top.clause)]
+        if len(own) != 1 or self.coverage(analysis.content or analysis.question, top) < self.config.abstain_below:
+            return []
+        f = own[0]
+        meets = max(lcs(f.indicator, part.text), self._shared_words(f.indicator, set(self.index.tokenizer.cut(part.text))))
+        area = sub_area(f.indicator, getattr(self.index.tokenizer, "places", frozenset()))
+        if meets < 2 or self._other_object(f.indicator, part.text) or (area and area not in part.text):
+            return []
+        return [(meets, f, top.clause)]
+
+    def _shared_words(self, indicator: str, q_words: set[str]) -> int:
+        """Characters of the indicator's content words that are words of the part too, wherever
+        they stand ("压减钢铁产能" and "钢铁去产能": 钢铁, 产能 → 4)."""
+        tok = self.index.tokenizer
+        return sum(len(w) for w in set(tok.cut(indicator)) if len(w) >= 2 and w in q_words and tok._content(w) and not ASKS_FIGURE.fullmatch(w))
+
+    def _other_object(self, indicator: str, q: str) -> bool:
+        """The figure measures another object of the same kind: between two words it shares with
+        the question it names a word the question does not, where the question names another
+        ("基本医疗保险参保率" for "基本养老保险的参保率")."""
+        tok = self.index.tokenizer
+
+        def content(w: str) -> bool:  # a word naming the object: not a period (每年, 年均, 全年)
+            return len(w) >= 2 and bool(_CJK.search(w)) and "年" not in w and not ASKS_FIGURE.fullmatch(w) and tok._content(w)
+
+        iw, qw = tok.cut(indicator), tok.cut(q)
+        shared = [i for i, w in enumerate(iw) if w in qw and (content(w) or len(w) == 1 and _CJK.search(w) and w not in STOPWORDS)]
+        for a, b in zip(shared, shared[1:]):
+            qa, qb = qw.index(iw[a]), qw.index(iw[b])
+            if b - a < 2 or qb - qa < 2:
+                continue
+            gap_i = {w for w in iw[a + 1 : b] if content(w)} - set(qw)
+            gap_q = {w for w in qw[qa + 1 : qb] if content(w)} - set(iw)
+            if gap_i and gap_q and not any(self._same_word(x, y) for x in gap_i for y in gap_q):
+                return True
+        return False
+
+    def _same_word(self, doc_word: str, asked: str) -> bool:
+        """The question's word names the document's: the same word inside a longer one, or a
+        lexicon word for it (医保 → 医疗保险)."""
+        lex = self.index.tokenizer.lexicon
+        others = {asked, *lex.synonyms(asked), *lex.targets(asked)}
+        return any(o in doc_word or doc_word in o for o in others)
 
     def _leading(self, hits: list[Hit]) -> list[Hit]:
         """The hits whose figures may answer: each jurisdiction's first few, near its own best.

@@ -30,6 +30,9 @@ ASKS_FIGURE = re.compile(r"多少|几[个家所项条处万亿位名户]|几成|
 ASKS_NUMBER = re.compile(r"多少|几[个家所项条处万亿位名户]|第几|多大|多长|多高")
 _NAMES_FIGURE = re.compile(r"(?:目标|计划|任务|预期|完成情况|完成了?多少|数字|数据|情况)$")
 _ASKS_OTHER = re.compile(r"哪些|哪里|哪儿|哪个|什么|怎么|怎样|如何|为什么|为何|措施|举措|办法|意义|内容")
+# Words that name the kind of answer asked for ("有什么整治措施"), not what it is about: like 多少,
+# they say nothing about which clause holds the answer.
+ANSWER_TYPE = re.compile(r"措施|举措|办法|意义|内容")
 _ASKED_UNIT = re.compile(r"(?:多少|几)((?:万|亿)?(?:" + "|".join(re.escape(u) for u in BASE_UNITS if u != "个") + "))")
 # Where a question splits into parts: sentence and clause stops, and joins between asked figures.
 _PART_STOP = re.compile(r"[？?；;。！!，,]|以及|并且|同时|另外")
@@ -94,6 +97,9 @@ class Part:
     text: str
     asks_figure: bool
     unit: str | None  # base unit asked ("多少户" → 户), None when any
+    # The part with the words its list shares ("钢铁和煤炭去产能的目标分别是多少": 钢铁 borrows
+    # 去产能的目标), for a part that names no figure on its own; "" when nothing is shared.
+    shared: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,6 +237,7 @@ def split_parts(question: str) -> list[Part]:
     """One part per measure asked: split at stops, at 分别 lists and at repeated 多少."""
     pieces = [p for p in _PART_STOP.split(question) if p and p.strip()]
     out: list[str] = []
+    borrow: dict[int, str] = {}
     for piece in pieces:
         m = _RESPECTIVELY.match(piece)
         if m and ASKS_FIGURE.search(m.group(2)):
@@ -238,7 +245,14 @@ def split_parts(question: str) -> list[Part]:
             if len(subjects) > 1:
                 # "地区生产总值和规模以上工业增加值分别增长多少" → one part per subject.
                 lead = _lead_time(subjects[0])
-                out.extend((lead if i and lead else "") + s + m.group(2) for i, s in enumerate(subjects))
+                # What the last subject holds past the length of the first is read as shared by all
+                # ("钢铁和煤炭去产能的目标": 去产能的目标), for the parts that need it.
+                tail = subjects[-1][len(subjects[0]) - len(lead) :]
+                for i, s in enumerate(subjects):
+                    text = (lead if i and lead else "") + s + m.group(2)
+                    if i < len(subjects) - 1 and tail:
+                        borrow[len(out)] = (lead if i and lead else "") + s + tail + m.group(2)
+                    out.append(text)
                 continue
         asks = re.findall(r"多少|几[个家所项条处户名位]", piece)
         if len(asks) > 1:
@@ -254,9 +268,9 @@ def split_parts(question: str) -> list[Part]:
             continue
         out.append(piece)
     parts = []
-    for text in out:
+    for i, text in enumerate(out):
         unit = _ASKED_UNIT.search(text)
-        parts.append(Part(text, _asks_figure(text), to_base(1, unit.group(1))[1] if unit else None))
+        parts.append(Part(text, _asks_figure(text), to_base(1, unit.group(1))[1] if unit else None, borrow.get(i, "")))
     if len([p for p in parts if p.asks_figure]) > 1 or not parts:
         return parts or [Part(question, _asks_figure(question), None)]
     # A single figure part is the whole question: the words around it say what it is about.
@@ -278,19 +292,21 @@ def _asks_figure(text: str) -> bool:
     return bool(ASKS_FIGURE.search(core) or (expressions(core) and _NAMES_FIGURE.search(core)))
 
 
-def analyze(question: str, corpus: Corpus | None = None, synonyms=(), places=frozenset()) -> QueryAnalysis:
+def analyze(question: str, corpus: Corpus | None = None, synonyms=None, places=frozenset(), words=None) -> QueryAnalysis:
     """The QueryAnalysis of a normalized question (see the module docstring).
 
-    `synonyms` (the tokenizer's) let a colloquial place name (呼市) name its jurisdiction;
-    `places` (the corpus lexicon's place names) let a question name a district of it (赛罕区).
+    `synonyms` (the tokenizer's `synonym_matches`: text → (key, document words) for the phrase
+    keys that are words of the text) let a colloquial place name (呼市) name its jurisdiction;
+    `places` (the corpus lexicon's place names) let a question name a district of it (赛罕区),
+    matched on `words` (the tokenizer's `cut`) — never inside another word.
     """
     doc, phrase, doc_year = named_document(question, corpus) if corpus is not None else (None, "", None)
     # What is asked, without the words that name the document ("十九大报告说…", "2019年政府工作报告里…").
     content = question.replace(phrase, "", 1) if phrase else question
     times = tuple(expressions(content))
     regions = {d.region: d.level for d in corpus.docs if d.region} if corpus is not None else {}
-    named_as = " ".join(t for key, targets in synonyms if key in content for t in targets)
-    region = jur.named(content + " " + named_as, regions) or jur.district(content, places, regions)
+    named_as = " ".join(t for _, targets in synonyms(content) for t in targets) if synonyms else ""
+    region = jur.named(content + " " + named_as, regions) or jur.district(content, places, regions, words)
     pres = presents(corpus) if corpus is not None else {}
     frame = None
     if doc is not None and doc.this_year:

@@ -107,7 +107,7 @@ class Retriever:
 
     def analyze(self, question: str) -> QueryAnalysis:
         tok = self.index.tokenizer
-        return analyze(question, self.corpus, tok.synonyms, getattr(tok, "places", frozenset()))
+        return analyze(question, self.corpus, tok.synonym_matches, getattr(tok, "places", frozenset()), tok.cut)
 
     def query_tokens(self, question: str) -> tuple[list[str], list[str]]:
         """The question's own keyword tokens and, when expansion is on, its thesaurus synonyms."""

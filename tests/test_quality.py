@@ -31,10 +31,12 @@ def test_dev_set_meets_target(dev, metric):
     assert m[metric] >= TARGETS[metric], (metric, m, [d for d in dev[1]["details"] if not d.get("figures_ok", True)])
 
 
-# Issue #12 removed the synonyms that existed for single dev questions (桩子, 散户, 产奶的牛 …);
-# the five colloquial questions they carried are refused until general vocabulary (#13) covers
-# them. The gate holds the level measured without them; MAX_FALSE_ABSTENTION stays the target.
-FALSE_ABSTENTION_GATE = 0.05
+# Issue #12 removed the synonyms that existed for single dev questions (桩子, 散户, 产奶的牛 …).
+# Four colloquial questions stay refused (4/122 = 0.033): 产奶的牛 (奶牛), 多少人的工作 (就业) and
+# 旅游的人 (游客) need words no general resource here gives, and 烧煤取暖的散户 is found by the
+# corpus-fitted embedder on the seeds alone but not with the State Council reports mixed in, so
+# answering it would make the two runs differ. The gate holds that level; MAX_FALSE_ABSTENTION stays the target.
+FALSE_ABSTENTION_GATE = 0.035
 
 
 def test_dev_set_false_abstention(dev):
