@@ -118,7 +118,7 @@ class CorpusEmbedder:
     def fit(self, texts: list[str]) -> CorpusEmbedder:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+        from threadpoolctl import threadpool_limits
 
         vec = TfidfVectorizer(
             analyzer="char", ngram_range=(1, 2), lowercase=False, max_features=self.max_features, sublinear_tf=True, dtype=np.float32
