@@ -28,10 +28,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +70,6 @@ FEATURES = (
     "names_title",
 )
 
-LOCAL_CACHE = 4096  # documents and paragraphs whose bigram counts are kept between questions
 _NUMBER_Q = re.compile(r"多少|几[个名位人岁倍种项座家所条只头部本届次场年天月周级层公米千万亿]|多[大高长重远久宽深厚]|第几|几成|百分之几|什么数")
 _DATE_Q = re.compile(r"哪一?年|何年|哪一?天|何时|什么时候|什么时间|几月|几号|哪个时期|什么时期|哪个朝代|什么朝代|哪个世纪|什么年代|多久以前|哪一日")
 _PERSON_Q = re.compile(r"谁|哪一?位|何人|什么人|哪个人|哪些人")
@@ -108,6 +107,12 @@ _DOC_NAMING = re.compile(r"(?:第?[一二三四五六七八九十]+(?:次全国�
 
 def _bigrams(text: str) -> set[str]:
     return {r[i : i + 2] for r in _RUN.findall(text) for i in range(len(r) - 1)} | {r for r in _RUN.findall(text) if len(r) == 1}
+
+
+@lru_cache(maxsize=4096)
+def _alone(ch: str) -> re.Pattern:
+    """A character standing as a run of its own (what _bigrams keeps of a one-character run)."""
+    return re.compile(rf"(?<![\u4e00-\u9fffA-Za-z0-9]){re.escape(ch)}(?![\u4e00-\u9fffA-Za-z0-9])")
 
 
 def question_bigrams(question: str) -> set[str]:
@@ -184,7 +189,6 @@ class SentenceRanker:
         self._vocab, self._df, self._n = index.store.term_stats()  # the local postings or Milvus statistics
         self._pos = None
         # bigram counts of the documents and paragraphs candidates came from, the most recent kept
-        self._local: OrderedDict[str, tuple[int, dict[str, int]]] = OrderedDict()
         self._doc_range: dict[str, tuple[int, int]] | None = None
         self._titles: dict[str, set[str]] = {}
 
@@ -206,29 +210,38 @@ class SentenceRanker:
     def _tagged(self, text: str) -> tuple[tuple[str, str], ...]:
         return tuple((w, f) for w, f in self._posseg().lcut(text))
 
-    def _remember(self, key: str, value: tuple[int, dict[str, int]]) -> tuple[int, dict[str, int]]:
-        self._local[key] = value
-        if len(self._local) > LOCAL_CACHE:
-            self._local.popitem(last=False)
-        return value
+    def _range(self, doc_id: str) -> tuple[int, int]:
+        """The positions [a, b) of a document's clauses."""
+        if self._doc_range is None:
+            self._doc_range = {}
+            for i, c in enumerate(self.clauses):
+                a, _ = self._doc_range.get(c.doc_id, (i, i))
+                self._doc_range[c.doc_id] = (a, i + 1)
+        return self._doc_range[doc_id]
 
-    def _doc_stats(self, doc_id: str) -> tuple[int, dict[str, int]]:
-        """(clauses, clauses holding each bigram) of one document: how common a bigram is there."""
-        if doc_id in self._local:
-            self._local.move_to_end(doc_id)
-        else:
-            if self._doc_range is None:
-                self._doc_range = {}
-                for i, c in enumerate(self.clauses):
-                    a, _ = self._doc_range.get(c.doc_id, (i, i))
-                    self._doc_range[c.doc_id] = (a, i + 1)
-            a, b = self._doc_range[doc_id]
-            df: dict[str, int] = {}
-            for c in self.clauses[a:b]:
-                for g in _bigrams(c.text):
-                    df[g] = df.get(g, 0) + 1
-            return self._remember(doc_id, (b - a, df))
-        return self._local[doc_id]
+    @staticmethod
+    def _holding(texts: list[str], grams: list[str]) -> tuple[int, dict[str, int]]:
+        """(texts, texts holding each of `grams` as _bigrams finds it), counted for the question's
+        grams only: a document seen for the first time costs one scan, not all its bigrams."""
+        counts: dict[str, int] = {}
+        for g in grams:
+            if len(g) == 2:  # two run characters side by side are in one run
+                k = sum(map(str.__contains__, texts, repeat(g)))
+            else:  # a one-character run: the same character standing alone
+                alone = _alone(g)
+                k = sum(alone.search(t) is not None for t in texts)
+            if k:
+                counts[g] = k
+        return len(texts), counts
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - one ranker per index
+    def _texts(self, doc_id: str) -> list[str]:
+        a, b = self._range(doc_id)
+        return [c.text for c in self.clauses[a:b]]
+
+    def _doc_stats(self, doc_id: str, grams: list[str]) -> tuple[int, dict[str, int]]:
+        """(clauses, clauses holding each gram) of one document: how common a bigram is there."""
+        return self._holding(self._texts(doc_id), grams)
 
     def _title_grams(self, doc_id: str) -> set[str]:
         """Character bigrams of a document's title (its topic)."""
@@ -237,23 +250,10 @@ class SentenceRanker:
             got = self._titles[doc_id] = _bigrams(self.index.corpus.by_doc[doc_id].title)
         return got
 
-    def _para_stats(self, doc_id: str, para: int) -> tuple[int, dict[str, int]]:
-        """(clauses, clauses holding each bigram) of one paragraph."""
-        key = f"{doc_id}\0{para}"
-        if key in self._local:
-            self._local.move_to_end(key)
-        else:
-            self._doc_stats(doc_id)
-            a, b = self._doc_range[doc_id]
-            df: dict[str, int] = {}
-            n = 0
-            for c in self.clauses[a:b]:
-                if c.para == para:
-                    n += 1
-                    for g in _bigrams(c.text):
-                        df[g] = df.get(g, 0) + 1
-            return self._remember(key, (n, df))
-        return self._local[key]
+    def _para_stats(self, doc_id: str, para: int, grams: list[str]) -> tuple[int, dict[str, int]]:
+        """(clauses, clauses holding each gram) of one paragraph."""
+        a, b = self._range(doc_id)
+        return self._holding([c.text for c in self.clauses[a:b] if c.para == para], grams)
 
     def _sentence(self, i: int) -> str:
         c = self.clauses[i]
@@ -291,6 +291,8 @@ class SentenceRanker:
         u = _UNIT_Q.search(question) if kind == "number" else None
         unit = u.group(1) if u else ""
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
+        doc_stats: dict[str, tuple[int, dict[str, int]]] = {}  # this question's counts, by document
+        para_stats: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}  # and by paragraph
         for r, i in enumerate(rows.tolist()):
             c = self.clauses[i]
             text, window = c.text, self._window(i)
@@ -301,11 +303,15 @@ class SentenceRanker:
             first = i == 0 or self.clauses[i - 1].doc_id != c.doc_id or self.clauses[i - 1].para != c.para
             # bigrams of the question weighed by how rare they are in the clause's own document:
             # the topic's name is in every sentence of it and does not tell them apart
-            n_doc, df = self._doc_stats(c.doc_id)
+            if c.doc_id not in doc_stats:
+                doc_stats[c.doc_id] = self._doc_stats(c.doc_id, q_grams)
+            n_doc, df = doc_stats[c.doc_id]
             g_idf = np.array([math.log((n_doc + 1) / (df.get(g, 0) + 0.5)) for g in q_grams]) if q_grams else np.zeros(0)
             g_total = float(g_idf.sum())
             sentence = self._sentence(i)
-            n_para, pdf = self._para_stats(c.doc_id, c.para)
+            if (c.doc_id, c.para) not in para_stats:
+                para_stats[c.doc_id, c.para] = self._para_stats(c.doc_id, c.para, q_grams)
+            n_para, pdf = para_stats[c.doc_id, c.para]
             p_idf = np.array([math.log((n_para + 1) / (pdf.get(g, 0) + 0.5)) for g in q_grams]) if q_grams else np.zeros(0)
             p_has = np.array([g in text for g in q_grams], dtype=bool)
 

@@ -202,3 +202,21 @@ def test_number_question_is_answered_by_a_passage_stating_the_number(campus_inde
     a = answerer.answer("扬州大学有几个校区？")
     assert not a.abstained and "两个校区" in a.citations[0].quote
     assert answerer.answer("2024年东关街有多长？").abstained  # a year asked that no figure is of
+
+
+def test_counts_of_the_questions_grams_equal_counts_of_every_bigram():
+    """The ranker counts, per document, only the question's grams; the counts must be those of
+    the full bigram sets (_bigrams), one-character runs included."""
+    import random
+
+    from qa.rerank import SentenceRanker, _bigrams
+
+    rng = random.Random(7)
+    alphabet = "国内生产总值增长左右，。、 ab1"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(300)]
+    grams = sorted(set().union(*(_bigrams(t) for t in texts[:40])) | {"国", "a", "1", "长"})
+    n, counts = SentenceRanker._holding(texts, grams)
+    assert n == len(texts)
+    expected = {g: sum(g in _bigrams(t) for t in texts) for g in grams}
+    assert counts == {g: k for g, k in expected.items() if k}
+    assert any(len(g) == 1 for g in counts)  # one-character runs were exercised
