@@ -99,6 +99,8 @@ _ASKING = re.compile(
     r"什么|哪些|哪个|哪一|哪里|哪儿|哪位|哪年|哪国|多少|多[大高长重远久宽深厚]|为什么|为何|怎么|怎样|如何|何时|何地|何人|是否|有没有|请问|"
     r"[谁几吗呢吧啊是的了有在和与及或被把对为以之其这那个么哪何]"
 )
+TAGGED_KEPT = 50_000  # texts whose part-of-speech tags the ranker keeps
+TEXTS_KEPT = 1024  # documents whose clause texts the ranker keeps between questions
 _RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
 # Words that name the document asked about, not what is asked in it ("二十大报告说…", "公报提出…"):
 # rare in the document's own text, they would pull in the one sentence that names it.
@@ -191,6 +193,8 @@ class SentenceRanker:
         # bigram counts of the documents and paragraphs candidates came from, the most recent kept
         self._doc_range: dict[str, tuple[int, int]] | None = None
         self._titles: dict[str, set[str]] = {}
+        self._doc_texts: dict[str, list[str]] = {}
+        self._tags: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def idf(self, word: str) -> float:
         j = self._vocab.get(word)
@@ -206,9 +210,15 @@ class SentenceRanker:
     def _names(self, text: str, flags: tuple[str, ...]) -> list[str]:
         return [w for w, f in self._tagged(text) if f.startswith(flags) and len(w) > 1]
 
-    @lru_cache(maxsize=50_000)  # noqa: B019 - one ranker per index, its clauses are few enough
     def _tagged(self, text: str) -> tuple[tuple[str, str], ...]:
-        return tuple((w, f) for w, f in self._posseg().lcut(text))
+        """(word, part of speech) of a text, kept on the ranker (a cache on the method would keep
+        every ranker and its index alive after the index is replaced)."""
+        got = self._tags.get(text)
+        if got is None:
+            if len(self._tags) >= TAGGED_KEPT:
+                self._tags.clear()
+            got = self._tags[text] = tuple((w, f) for w, f in self._posseg().lcut(text))
+        return got
 
     def _range(self, doc_id: str) -> tuple[int, int]:
         """The positions [a, b) of a document's clauses."""
@@ -234,10 +244,16 @@ class SentenceRanker:
                 counts[g] = k
         return len(texts), counts
 
-    @lru_cache(maxsize=1024)  # noqa: B019 - one ranker per index
     def _texts(self, doc_id: str) -> list[str]:
-        a, b = self._range(doc_id)
-        return [c.text for c in self.clauses[a:b]]
+        """A document's clause texts, the most recent documents' kept (on the ranker, so they go
+        with its index)."""
+        got = self._doc_texts.get(doc_id)
+        if got is None:
+            if len(self._doc_texts) >= TEXTS_KEPT:
+                self._doc_texts.clear()
+            a, b = self._range(doc_id)
+            got = self._doc_texts[doc_id] = [c.text for c in self.clauses[a:b]]
+        return got
 
     def _doc_stats(self, doc_id: str, grams: list[str]) -> tuple[int, dict[str, int]]:
         """(clauses, clauses holding each gram) of one document: how common a bigram is there."""

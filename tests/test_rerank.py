@@ -220,3 +220,19 @@ def test_counts_of_the_questions_grams_equal_counts_of_every_bigram():
     expected = {g: sum(g in _bigrams(t) for t in texts) for g in grams}
     assert counts == {g: k for g, k in expected.items() if k}
     assert any(len(g) == 1 for g in counts)  # one-character runs were exercised
+
+
+def test_a_ranker_is_freed_with_its_retriever(prose_index):
+    """Its caches live on the ranker: nothing keeps a replaced index's ranker (and index) alive."""
+    import gc
+    import weakref
+
+    from qa.rerank import SentenceRanker
+
+    ranker = SentenceRanker(prose_index)
+    ranker._names("东关街是扬州的一条古街。", ("ns",))  # part-of-speech cache
+    ranker._doc_stats(prose_index.corpus.clauses[0].doc_id, ["东关"])  # document texts cache
+    ref = weakref.ref(ranker)
+    del ranker
+    gc.collect()
+    assert ref() is None
