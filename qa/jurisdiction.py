@@ -85,25 +85,21 @@ def named(text: str, regions: dict[str, str]) -> str | None:
     return None
 
 
-def district(text: str, places, regions: dict[str, str], words=None) -> str | None:
+def district(text: str, places, regions: dict[str, str], words) -> str | None:
     """A district, county or banner a question names (赛罕区, 托县, 土左旗), among a corpus's own
     place names (its lexicon's ns words), when no document speaks for it as its region.
 
     Matched on the question's words (`words`: text → list of words, the tokenizer's cut), so a
-    place name inside another word is not named; without `words`, on the text as written.
+    place name inside another word is not named.
     """
-    if words is None:
-        found = [(m.group(), m.group(1) or "") for place in places for m in [re.search(re.escape(place) + r"(区|县|旗)?", text)] if m]
-        candidates = [(w[: len(w) - len(s)], s) for w, s in found]
-    else:
-        ws = list(words(text))
-        candidates = []
-        for i, w in enumerate(ws):
-            nxt = ws[i + 1] if i + 1 < len(ws) and ws[i + 1] in ("区", "县", "旗") else ""
-            if w in places:
-                candidates.append((w, nxt))
-            elif w[:-1] in places and w[-1] in "区县旗":  # 玉泉区 read as one word
-                candidates.append((w[:-1], w[-1]))
+    ws = list(words(text))
+    candidates = []
+    for i, w in enumerate(ws):
+        nxt = ws[i + 1] if i + 1 < len(ws) and ws[i + 1] in ("区", "县", "旗") else ""
+        if w in places:
+            candidates.append((w, nxt))
+        elif w[:-1] in places and w[-1] in "区县旗":  # 玉泉区 read as one word
+            candidates.append((w[:-1], w[-1]))
     for place, suffix in sorted(candidates, key=lambda x: -len(x[0])):
         name = place if place.endswith(("区", "县", "旗")) else (place + suffix if suffix else "")
         if name and not any(r.endswith(name) or short_name(r) == place for r in regions):

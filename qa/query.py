@@ -306,7 +306,7 @@ def analyze(question: str, corpus: Corpus | None = None, synonyms=None, places=f
     times = tuple(expressions(content))
     regions = {d.region: d.level for d in corpus.docs if d.region} if corpus is not None else {}
     named_as = " ".join(t for _, targets in synonyms(content) for t in targets) if synonyms else ""
-    region = jur.named(content + " " + named_as, regions) or jur.district(content, places, regions, words)
+    region = jur.named(content + " " + named_as, regions) or (jur.district(content, places, regions, words) if words else None)
     pres = presents(corpus) if corpus is not None else {}
     frame = None
     if doc is not None and doc.this_year:
