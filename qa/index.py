@@ -297,14 +297,14 @@ def build_index(
     signature = stage = None
     if corpus is None:
         fingerprint = seeds_fingerprint(seeds)
-        if backend == "local" and tokenizer is None and embedder is None:  # a build from documents alone can resume
-            signature = build_signature(fingerprint, settings)
+        if tokenizer is None and embedder is None:  # a build from documents alone can resume
+            signature = build_signature(fingerprint, settings, backend, milvus_uri)
     build = indexdir.Build(folder, resume=signature)  # the build lock, and a folder beside `folder` to build in
     tmp = build.dir
     try:
         steps = _Progress(tmp, signature, build.resumed)
         if build.resumed:
-            log(f"继续上次中断的构建（已完成：{'、'.join(_STEP_NAMES[s] for s in steps.done) or '无'}）")
+            log(f"继续上次中断的构建（已完成：{steps.describe()}）")
         if corpus is None:
             if "corpus" in steps.done:
                 corpus, doc_files = _read_stage(tmp)
@@ -314,7 +314,7 @@ def build_index(
             records = file_records(seeds, doc_files)  # which file became which document, for incremental updates
             if not corpus.clauses:
                 raise QAError(f"{seeds} 中没有可用的文档（{len(corpus.skipped)} 个文件被跳过）")
-            if signature and "corpus" not in steps.done:  # written (and recorded) by _build_local, beside tokenizing
+            if signature and "corpus" not in steps.done:  # written (and recorded) by _build_local or _build_milvus, beside tokenizing
                 stage = {"doc_files": doc_files, "skipped": [asdict(x) for x in corpus.skipped]}
         clauses = list(corpus.clauses)
         n = len(clauses)
@@ -322,7 +322,7 @@ def build_index(
         lexicon = read_lexicon(seeds) if seeds is not None else ""
         tokenizer = tokenizer or Tokenizer(bigrams=settings.bigrams, lexicon=lexicon)
         note = ""
-        if "dense" in steps.done:
+        if "dense" in steps.done or "fit" in steps.done:  # the fit a killed build made (and embedded with)
             embedder = load_embedder(tmp / "embedder")
         elif embedder is None:
             embedder, note = resolve_embedder(settings.embedder)
@@ -333,7 +333,7 @@ def build_index(
         (tmp / LEXICON).write_text(lexicon, encoding="utf-8")  # the corpus's own words, for queries
         if backend == "milvus":
             lexical, dense_info = None, {}  # no FAISS: Milvus holds the vectors
-            store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases)
+            store_info = _build_milvus(tmp, folder, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, milvus_uri, workers, show, phases, steps, stage)
         else:
             lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases, steps, stage)
             store_info = {"backend": "local"}
@@ -362,11 +362,12 @@ def build_index(
             },
             "skipped": [asdict(s) for s in corpus.skipped],
             **records,
-            **({"segments": [segment_record("", clauses, para_of)]} if backend == "local" else {}),
+            "segments": [segment_record("", clauses, para_of)],
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 3),
             "phases": {k: round(v, 3) for k, v in phases.items()},
             **({"resumed": list(steps.resumed)} if steps.resumed else {}),
+            **({"resumed_rows": steps.resumed_rows} if steps.resumed_rows else {}),
         }
         _write_json_atomic(tmp / "manifest.json", manifest)
         build.publish()
@@ -431,13 +432,17 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
 # Resuming a killed build
 
 _STAGE = "stage.json"  # a build's documents: which file became which, and what was skipped
-_STEP_NAMES = {"corpus": "读取与切分文档", "dense": "向量索引", "lexical": "关键词索引"}
-KILL_AFTER = "QA_DEBUG_KILL_AFTER"  # debug hook: a build kills itself (SIGKILL) after this step (corpus, dense, lexical)
+_STEP_NAMES = {"corpus": "读取与切分文档", "dense": "向量索引", "lexical": "关键词索引", "fit": "训练语料向量器", "collection": "Milvus 集合"}
+# debug hook: a build kills itself (SIGKILL) after this step (corpus, dense, lexical; for Milvus
+# corpus, fit, rows — the first batch of rows inserted — and collection)
+KILL_AFTER = "QA_DEBUG_KILL_AFTER"
 
 
-def build_signature(fingerprint: dict, settings: Settings) -> str:
-    """What a build's result depends on: the documents, the settings and the program."""
+def build_signature(fingerprint: dict, settings: Settings, backend: str = "local", uri: str | None = None) -> str:
+    """What a build's result depends on: the documents, the settings, the program and where it is stored."""
     key = {"format": FORMAT, "pipeline": pipeline_fingerprint(), "settings": settings.to_dict(), "seeds": fingerprint}
+    if backend != "local":  # (a local build's signature is as it was before there was a choice)
+        key["store"] = [backend, uri]
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
@@ -450,9 +455,21 @@ class _Progress:
         self.done: list[str] = list(saved.get("done", []))
         self.info: dict = dict(saved.get("info", {}))
         self.resumed = tuple(self.done)
+        self.resumed_rows = int((self.info.get("rows") or {}).get("rows", 0)) if "collection" not in self.done else 0
+
+    def describe(self) -> str:
+        """The finished steps, in words (and how many rows a Milvus build had inserted)."""
+        done = [_STEP_NAMES[s] for s in self.done]
+        if self.resumed_rows:
+            done.append(f"写入 Milvus {self.resumed_rows} 条")
+        return "、".join(done) or "无"
 
     def finish(self, step: str, info=None) -> None:
         self.done.append(step)
+        self.note(step, info)
+
+    def note(self, step: str, info=None) -> None:
+        """Record what a step has done so far (a Milvus build's inserted rows) without finishing it."""
         if info is not None:
             self.info[step] = info
         if self.signature:
@@ -476,25 +493,44 @@ def _read_stage(folder: Path) -> tuple[Corpus, dict[str, str]]:
     return Corpus(docs, clauses, tuple(Skipped(x["path"], x["reason"]) for x in stage["skipped"])), stage["doc_files"]
 
 
-def _build_milvus(tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, uri, workers, show, phases: dict) -> dict:
-    """Sparse statistics in `tmp` and a new Milvus collection; returns what the manifest records."""
+def _build_milvus(
+    tmp: Path, folder: Path, corpus: Corpus, clauses: list[Clause], paragraphs, tokenizer, embedder, settings: Settings, uri, workers, show, phases: dict, progress, stage=None
+) -> dict:
+    """Sparse statistics in `tmp` and a new Milvus collection; returns what the manifest records.
+
+    As for the local store, each finished step is recorded in `progress` (documents read, the
+    embedder fitted and saved, then every batch of rows the collection holds), and a resumed
+    build skips what is recorded: it fills the collection the killed build had started.
+    """
     from . import milvus_store
 
+    if "collection" in progress.done:  # killed between the alias switch and publishing
+        return progress.info["collection"]
     extra, rows, row_offsets, para_of = paragraphs
     n = len(clauses)
     with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
         texts = _DenseTexts(clauses)
-        with _phase(phases, "fit_embedder" + ("_beside_tokenizing" if job.parallel else "")):
-            _fit(embedder, texts)
-        with _phase(phases, "write_clauses"):
-            _write_corpus(tmp, corpus, clauses)
+        if "corpus" not in progress.done:
+            with _phase(phases, "write_clauses"):
+                _write_corpus(tmp, corpus, clauses)
+                if stage is not None:
+                    _write_json_atomic(tmp / _STAGE, stage)
+            progress.finish("corpus")
+        if "fit" not in progress.done:
+            with _phase(phases, "fit_embedder" + ("_beside_tokenizing" if job.parallel else "")):
+                _fit(embedder, texts)
+                if progress.signature:  # the rows a resumed build inserts must be embedded by the same fit
+                    embedder.save(tmp / "embedder")
+            progress.finish("fit")
         with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
             tokens = job.result()
     clause_tokens = TokenIds(tokens.ids[: tokens.offsets[n]], tokens.offsets[: n + 1], tokens.vocab)
     para_tokens = tokens.gather(rows, row_offsets)
     del tokens
     bar = lambda it, total: _progress(it, total, "写入 Milvus", show)  # noqa: E731
-    return milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar, phases)
+    info = milvus_store.build(tmp, folder, clauses, corpus.docs, para_of, clause_tokens, para_tokens, embedder, settings, uri, texts, bar, phases, progress)
+    progress.finish("collection", info)
+    return info
 
 
 def segment_record(path: str, clauses, para_of) -> dict:

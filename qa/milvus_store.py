@@ -14,7 +14,11 @@ and dense, with filters) runs inside Milvus; the retriever fuses the few hundred
 with the same formula as for the local store.
 
 A build writes a new collection and then points the index's alias at it, so a reader never
-sees a half-built collection; the collection it replaced is dropped afterwards.
+sees a half-built collection; the collection it replaced is dropped afterwards. A build that
+can resume records the collection's name and, after every insert, how many rows it holds (in
+its build folder's progress.json); a build killed on the way is continued by the next one: it
+checks the collection still holds those rows, upserts the batch that may have gone in unrecorded,
+and inserts the rest.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from .errors import QAError
 from .store import Candidates, Where, jurisdiction_of
 
 LITE_FILE = "milvus/store.db"  # the embedded Milvus Lite database, inside the index folder
-BATCH = 2_000  # rows a Milvus insert carries
+BATCH = 2_000  # rows a Milvus insert carries (at most)
+MIN_INSERTS = 8  # ... and at least this many inserts per build (rows of 100 or more), each one recorded for resuming
 EMPTY = "\x00"  # term 0: stands in a text without tokens (Milvus refuses an empty sparse vector); no query has it
 FIELDS = {  # name → Milvus data type name; a collection with other fields is not ours
     "id": "VARCHAR",
@@ -297,30 +302,70 @@ def rows_of(clauses, docs_by_id, cvec, pvec, para_of, dense: np.ndarray, offset:
     return out
 
 
-def _drop_orphans(client, alias: str) -> None:
-    """Drop collections a killed build of this index left behind (named for the alias, not behind it)."""
+def batch_size(n: int) -> int:
+    """Rows per insert for a build of n rows: BATCH, smaller for a small build so that it still
+    makes MIN_INSERTS inserts (a killed build resumes from its last one)."""
+    return min(BATCH, max(100, -(-n // MIN_INSERTS)))
+
+
+def new_collection_name(alias: str) -> str:
+    return f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{hashlib.sha256(str(time.time_ns()).encode()).hexdigest()[:6]}"
+
+
+def _drop_orphans(client, alias: str, keep: str | None = None) -> None:
+    """Drop collections a killed build of this index left behind (named for the alias, not behind
+    it), except `keep`: the one a resumed build continues."""
     try:
         current = client.describe_alias(alias).get("collection_name") if alias in client.list_aliases().get("aliases", []) else None
         for c in client.list_collections():
-            if c.startswith(alias + "_") and c != current and re.fullmatch(re.escape(alias) + r"_\d{14}_[0-9a-f]{6}", c):
+            if c.startswith(alias + "_") and c not in (current, keep) and re.fullmatch(re.escape(alias) + r"_\d{14}_[0-9a-f]{6}", c):
                 client.drop_collection(c)
     except Exception as e:
         raise StoreError(f"无法读取 Milvus 中的集合列表：{_one_line(e)}") from e
 
 
-def write_collection(client, alias: str, dim: int, n: int, exact_limit: int, batches) -> dict:
-    """Create a new collection, fill it from `batches` (lists of rows), index it, load it, and
-    point `alias` at it; the collection the alias pointed to before is dropped. Returns what
-    the manifest records."""
-    name = f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{hashlib.sha256(str(time.time_ns()).encode()).hexdigest()[:6]}"
-    dense = dense_index(n, exact_limit)
-    _drop_orphans(client, alias)
+def resume_point(client, name: str | None, rows: int, dim: int) -> int:
+    """How many rows a killed build's collection `name` holds for sure: the `rows` its build
+    recorded, when it still has them (and its schema), else 0 (the collection is started again)."""
+    if not name or not rows:
+        return 0
     try:
-        client.create_collection(name, schema=_schema(client, dim))
-        for rows in batches:
-            client.insert(name, rows)
+        if not client.has_collection(name):
+            return 0
+        check_schema(client, name, dim)
+        held = client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"]
+    except StoreError:
+        return 0
+    except Exception as e:
+        raise StoreError(f"无法读取 Milvus 集合 {name}：{_one_line(e)}") from e
+    # the batch after the last recorded one may have gone in before the kill: it is upserted
+    return rows if rows <= held else 0
+
+
+def write_collection(client, alias: str, dim: int, n: int, exact_limit: int, batches, name: str | None = None, start: int = 0, record=None) -> dict:
+    """Create a new collection, fill it from `batches` ((first row, rows) pairs), index it, load
+    it, and point `alias` at it; the collection the alias pointed to before is dropped. Returns
+    what the manifest records.
+
+    Resuming: `name` is the collection a killed build was filling and `start` the rows it holds
+    for sure (resume_point); the first batch is upserted, since it may be there already.
+    `record(name, rows)` is called after every insert."""
+    dense = dense_index(n, exact_limit)
+    if not start:
+        name = new_collection_name(alias)
+    _drop_orphans(client, alias, keep=name)
+    try:
+        if not start:
+            if client.has_collection(name):
+                client.drop_collection(name)
+            client.create_collection(name, schema=_schema(client, dim))  # recorded with its first rows
+        for first, rows in batches:
+            (client.upsert if start and first == start else client.insert)(name, rows)
+            if record:
+                record(name, first + len(rows))
         client.flush(name)
-        client.create_index(name, _index_params(client, dense))
+        if not client.list_indexes(name):  # a build killed after indexing already made them
+            client.create_index(name, _index_params(client, dense))
         client.load_collection(name)
         previous = None
         aliases = client.list_aliases().get("aliases", [])
@@ -466,11 +511,13 @@ class MilvusStore:
         return {"backend": self.backend, "alias": self.alias, "uri": self.uri_label}
 
 
-def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_tokens, embedder, settings, uri: str | None, texts, progress=None, phases=None) -> dict:
+def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_tokens, embedder, settings, uri: str | None, texts, progress=None, phases=None, steps=None) -> dict:
     """Write the sparse statistics into `tmp/sparse` and every clause into a new collection.
 
     `folder` is where the index will live (it names the alias); `tmp` is where it is built
     (a Lite file goes there). `texts` are what the dense vectors embed, one per clause.
+    `steps` (qa.index's build progress): the rows inserted are recorded there after every
+    insert, and a collection it records is continued rather than started again.
     """
     phases = {} if phases is None else phases
     t = time.perf_counter()
@@ -492,21 +539,28 @@ def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_t
     client = connect(real_uri)
     docs_by_id = {d.id: d for d in docs}
     n = len(clauses)
+    size = batch_size(n)
+    alias = alias_for(folder, uri)
+    was = (steps.info.get("rows") or {}) if steps is not None else {}
+    start = resume_point(client, was.get("collection"), int(was.get("rows", 0)), embedder.dim)
 
     def batches():
-        steps = range(0, n, BATCH)
-        for s in progress(steps, len(steps)) if progress else steps:
+        chunks = range(start, n, size)
+        for s in progress(chunks, len(chunks)) if progress else chunks:
             t = time.perf_counter()
-            dense = embedder.encode_documents(texts[s : s + BATCH])
+            dense = embedder.encode_documents(texts[s : s + size])
             phases["embed"] = phases.get("embed", 0.0) + time.perf_counter() - t
             t = time.perf_counter()
-            rows = rows_of(clauses[s : s + BATCH], docs_by_id, cvec, pvec, para_of, dense, s)
+            rows = rows_of(clauses[s : s + size], docs_by_id, cvec, pvec, para_of, dense, s)
             phases["rows"] = phases.get("rows", 0.0) + time.perf_counter() - t
-            yield rows
+            yield s, rows
+
+    def record(name: str, rows: int) -> None:
+        steps.note("rows", {"collection": name, "rows": rows})
 
     t = time.perf_counter()
     try:
-        info = write_collection(client, alias_for(folder, uri), embedder.dim, n, settings.exact_limit, batches())
+        info = write_collection(client, alias, embedder.dim, n, settings.exact_limit, batches(), was.get("collection"), start, record if steps is not None else None)
         phases["milvus_insert_index_load"] = time.perf_counter() - t - phases.get("embed", 0.0) - phases.get("rows", 0.0)
     finally:
         if not uri:

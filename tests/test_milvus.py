@@ -207,3 +207,47 @@ def test_a_killed_builds_collection_is_dropped_by_the_next_build(tmp_path, mini_
     client.create_collection("not_ours", schema=schema)
     second = build_index(folder, mini_folder, SETTINGS, backend="milvus", milvus_uri=shared)
     assert sorted(client.list_collections()) == sorted(["not_ours", second.manifest["store"]["collection"]])
+
+
+def test_a_killed_build_resumes_its_collection(tmp_path, milvus_seed_index):
+    """`qa index --backend milvus` killed (SIGKILL, by the debug hook) after its first batch of
+    rows: the index it was replacing still answers from its complete collection; the next run
+    fills the same collection from where it stopped, and answers as a build never killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from qa.index import KILL_AFTER
+
+    shared = str(tmp_path / "server" / "milvus.db")  # a Lite file standing in for a server
+    folder = tmp_path / "idx"
+    old = build_index(folder, SEEDS, SETTINGS, backend="milvus", milvus_uri=shared).manifest["store"]
+    disconnect(shared)  # Milvus Lite serves one process at a time
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(KILL_AFTER, None)
+
+    def run(**extra):
+        cmd = [sys.executable, "-m", "qa", "index", "--index", str(folder), "--seeds", str(SEEDS), "--embedder", "corpus", "--backend", "milvus", "--milvus-uri", shared]
+        return subprocess.run(cmd, cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=300)
+
+    killed = run(**{KILL_AFTER: "rows"})
+    assert killed.returncode == -signal.SIGKILL
+    (left,) = [p for p in tmp_path.iterdir() if p.name.startswith(".idx.tmp-")]
+    progress = json.loads((left / "progress.json").read_text(encoding="utf-8"))
+    partial = progress["info"]["rows"]
+    assert 0 < partial["rows"] < milvus_seed_index.manifest["counts"]["clauses"]
+    client = connect(shared)
+    assert client.describe_alias(old["alias"])["collection_name"] == old["collection"]  # the half-filled one is behind no alias
+    before = load_index(folder)
+    assert before.manifest["store"]["collection"] == old["collection"] and Retriever(before).search("新增停车位", 1)
+    disconnect(shared)
+
+    resumed = run()
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"写入 Milvus {partial['rows']} 条" in resumed.stderr
+    index = load_index(folder)  # the collection holds every clause once (load compares the counts)
+    assert index.manifest["store"]["collection"] == partial["collection"] and index.manifest["resumed_rows"] == partial["rows"]
+    assert sorted(connect(shared).list_collections()) == [partial["collection"]]  # the replaced one dropped
+    assert _compare(milvus_seed_index, index, _dev_questions()) == []
+    disconnect(shared)
