@@ -14,7 +14,10 @@ are new or changed, and replaces their documents' clauses in the store:
   deleted rows pass COMPACT_FRACTION of the build's rows (and COMPACT_MIN_ROWS), or there
   would be MAX_SEGMENTS segments, the update is a full build instead (compaction).
 - milvus: the new documents' rows are upserted and the removed ones deleted in the live
-  collection; document frequencies in sparse/ are adjusted.
+  collection; document frequencies in sparse/ are adjusted. The clause files change as a local
+  index's do (a new segment with the new clauses, tombstones for the dropped rows, everything
+  else linked); past the compaction threshold only the clause files are written again as one
+  segment — the collection is never rebuilt for that.
 
 `open_index` (here, above qa/index.py) opens an index and keeps it current: it updates it when
 only documents changed and rebuilds it when it is missing, stale or corrupt.
@@ -310,26 +313,13 @@ def _updated_manifest(manifest: dict, files: dict, counts: dict, skipped, finger
     }
 
 
-def _finish(index, folder: Path, tmp: Path, corpus: Corpus, manifest: dict, fingerprint: dict, records: dict, change: dict, extra: dict):
-    """Write the corpus files and the manifest into tmp (the Milvus store's update)."""
-    from .index import _file_list, _write_corpus, _write_json_atomic
-
-    _write_corpus(tmp, corpus, list(corpus.clauses))
-    real = indexdir.resolve(folder)
-    shutil.copytree(real / "embedder", tmp / "embedder")
-    if (real / LEXICON).exists():  # the corpus's own words, unchanged (a change rebuilds)
-        shutil.copy2(real / LEXICON, tmp / LEXICON)
-    new = _updated_manifest(manifest, _file_list(tmp), _counts(corpus), corpus.skipped, fingerprint, records, change, extra)
-    _write_json_atomic(tmp / "manifest.json", new)
-    return new
-
-
 def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
     """dst holds src's files as hard links (copies where links are refused): they are never
-    written again, so two versions may share them."""
+    written again, so two versions may share them. `skip`: top-level names left out (with
+    everything under them)."""
     for p in sorted(src.rglob("*")):
         rel = p.relative_to(src).as_posix()
-        if rel in skip:
+        if rel.split("/", 1)[0] in skip:
             continue
         if p.is_dir():
             (dst / rel).mkdir(parents=True, exist_ok=True)
@@ -340,16 +330,9 @@ def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
             shutil.copy2(p, dst / rel)
 
 
-def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_clauses, drop: set[str], embedder, fingerprint, records, change) -> None:
-    """One new segment for the new documents' clauses and tombstones for the dropped ones' rows;
-    the build's files and earlier segments are linked into the new version unchanged."""
-    import faiss
-
-    from .dense import VectorIndex
-    from .index import HASH_LIMIT, _DenseTexts, _sha256, _write_json_atomic, clause_to_dict, segment_record
-    from .lexical import LexicalIndex, Tokenizer
-
-    s = manifest["settings"]
+def _tombstones(manifest: dict, real: Path, drop: set[str]) -> tuple[list[dict], list[int], dict]:
+    """The segments with the dropped documents taken out of their records, every deleted row
+    (numbered through the segments; the earlier ones and theirs), and the counts less theirs."""
     segments = [dict(seg, docs=dict(seg["docs"])) for seg in manifest["segments"]]
     offsets = np.cumsum([0] + [seg["rows"] for seg in segments])
     deleted = np.load(real / "deleted.npy", allow_pickle=False).tolist() if (real / "deleted.npy").exists() else []
@@ -361,6 +344,40 @@ def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_c
             counts["clauses"] -= r1 - r0
             counts["paragraphs"] -= p1 - p0
             counts["facts"] -= n_facts
+    return segments, deleted, counts
+
+
+def _add_segment(tmp: Path, manifest: dict, new_clauses, para_of, segments: list[dict], counts: dict, extra: dict) -> Path:
+    """A new segment folder holding the new clauses (clauses.jsonl), recorded in `segments`,
+    `counts` and `extra` (next_segment); returns the folder, for the local store's search files."""
+    from .index import clause_to_dict, segment_record
+
+    number = int(manifest.get("next_segment", 1))
+    path = f"segments/{number:04d}"
+    seg_dir = tmp / path
+    seg_dir.mkdir(parents=True)
+    with open(seg_dir / "clauses.jsonl", "w", encoding="utf-8") as f:
+        for c in new_clauses:
+            f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+    segments.append(segment_record(path, new_clauses, para_of))
+    extra["next_segment"] = number + 1
+    counts["clauses"] += len(new_clauses)
+    counts["paragraphs"] += int(para_of[-1]) + 1
+    counts["facts"] += sum(len(c.facts) for c in new_clauses)
+    return seg_dir
+
+
+def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_clauses, drop: set[str], embedder, fingerprint, records, change) -> None:
+    """One new segment for the new documents' clauses and tombstones for the dropped ones' rows;
+    the build's files and earlier segments are linked into the new version unchanged."""
+    import faiss
+
+    from .dense import VectorIndex
+    from .index import HASH_LIMIT, _DenseTexts, _sha256, _write_json_atomic
+    from .lexical import LexicalIndex, Tokenizer
+
+    s = manifest["settings"]
+    segments, deleted, counts = _tombstones(manifest, real, drop)
     extra: dict = {"segments": segments, "deleted": len(deleted)}
     build = indexdir.Build(folder)  # the build lock and a fresh folder; published by switching the link
     tmp = build.dir
@@ -368,13 +385,10 @@ def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_c
     try:
         _link_tree(real, tmp, skip={"manifest.json", "manifest.json.part", "docs.json", "deleted.npy"})
         if new_clauses:
-            number = int(manifest.get("next_segment", 1))
-            path = f"segments/{number:04d}"
-            seg_dir = tmp / path
-            seg_dir.mkdir(parents=True)
             lexicon = (real / LEXICON).read_text(encoding="utf-8") if (real / LEXICON).exists() else ""
             tokenizer = Tokenizer(bigrams=s["bigrams"], lexicon=lexicon)
             c_tok, p_tok, para_of = _new_tokens(tokenizer, new_clauses)
+            seg_dir = _add_segment(tmp, manifest, new_clauses, para_of, segments, counts, extra)
             lexical = LexicalIndex(s["k1"], s["b"], s["context_weight"])
             lexical.build(c_tok, p_tok, para_of)
             lexical.save(seg_dir / "lexical")
@@ -383,14 +397,6 @@ def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_c
             for a in range(0, len(texts), 16_384):
                 flat.add(embedder.encode_documents(texts[a : a + 16_384]))
             flat.save(seg_dir / "dense.faiss")
-            with open(seg_dir / "clauses.jsonl", "w", encoding="utf-8") as f:
-                for c in new_clauses:
-                    f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
-            segments.append(segment_record(path, new_clauses, para_of))
-            extra["next_segment"] = number + 1
-            counts["clauses"] += len(new_clauses)
-            counts["paragraphs"] += int(para_of[-1]) + 1
-            counts["facts"] += sum(len(c.facts) for c in new_clauses)
             written += [p.relative_to(tmp).as_posix() for p in seg_dir.rglob("*") if p.is_file()]
         if deleted:
             np.save(tmp / "deleted.npy", np.asarray(sorted(deleted), dtype=np.int64), allow_pickle=False)
@@ -411,9 +417,15 @@ def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_c
 
 
 def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_clauses, drop: set[str], manifest, fingerprint, records, change):
+    """Upsert the new rows and delete the dropped ones in the live collection, adjust the
+    document frequencies in sparse/; the clause files change as a local index's do: the new
+    documents' clauses are one more segment, the dropped rows are tombstones, and every other
+    file is linked into the new version unchanged (an index from before Milvus had segments, or
+    one past the compaction threshold, has its clauses written again as one segment — the
+    collection is never rebuilt for that)."""
     from . import indexdir
     from . import milvus_store as ms
-    from .index import Index, _DenseTexts, paragraph_units
+    from .index import Index, _DenseTexts, _file_list, _write_corpus, _write_json_atomic, paragraph_units, segment_record
     from .lexical import tokenize
 
     store = manifest["store"]
@@ -453,9 +465,26 @@ def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_cl
     build = indexdir.Build(folder)  # the build lock and a fresh folder; published by switching the link
     tmp = build.dir
     moved = False
+    rewritten = {"manifest.json", "manifest.json.part", "docs.json", "deleted.npy", "sparse", "milvus"}
     try:
+        if compaction_due(manifest, drop, len(new_clauses)):
+            _link_tree(real, tmp, skip=rewritten | {"clauses.jsonl", "segments"})
+            _write_corpus(tmp, corpus, list(corpus.clauses))
+            counts = _counts(corpus)
+            extra = {"segments": [segment_record("", corpus.clauses, paragraph_units(corpus.clauses)[1])], "deleted": 0}
+        else:
+            segments, deleted, counts = _tombstones(manifest, real, drop)
+            extra = {"segments": segments, "deleted": len(deleted)}
+            _link_tree(real, tmp, skip=rewritten)
+            if new_clauses:
+                _add_segment(tmp, manifest, new_clauses, new_para_of, segments, counts, extra)
+            if deleted:
+                np.save(tmp / "deleted.npy", np.asarray(sorted(deleted), dtype=np.int64), allow_pickle=False)
+            (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
+            counts.update(documents=len(corpus.docs), skipped=len(corpus.skipped))
         terms.save(tmp / "sparse")
-        new = _finish(index, folder, tmp, corpus, manifest, fingerprint, records, change, {})
+        new = _updated_manifest(manifest, _file_list(tmp), counts, corpus.skipped, fingerprint, records, change, extra)
+        _write_json_atomic(tmp / "manifest.json", new)
         if not store.get("uri"):  # the Lite database moves into the new version
             ms.disconnect(uri)
             os.replace(real / "milvus", tmp / "milvus")
