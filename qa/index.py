@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -368,6 +369,7 @@ def build_index(
             "phases": {k: round(v, 3) for k, v in phases.items()},
             **({"resumed": list(steps.resumed)} if steps.resumed else {}),
             **({"resumed_rows": steps.resumed_rows} if steps.resumed_rows else {}),
+            **({"resumed_vectors": steps.resumed_vectors} if steps.resumed_vectors else {}),
         }
         _write_json_atomic(tmp / "manifest.json", manifest)
         build.publish()
@@ -405,13 +407,15 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
             progress.finish("corpus")
         if "dense" not in progress.done:
             with _phase(phases, "embed_and_faiss" + ("_beside_tokenizing" if job.parallel else "")):
-                vectors = _dense(clauses, embedder, settings, show)
+                vectors = _dense(clauses, embedder, settings, show, tmp, progress)
                 # Written now and read back at the end: while it grows, an IVF index holds its lists
                 # with up to twice their size in spare capacity; the file holds them exactly.
                 vectors.save(tmp / "dense.faiss")
                 embedder.save(tmp / "embedder")
                 progress.finish("dense", vectors.describe())
                 del vectors
+        shutil.rmtree(tmp / _CHUNKS, ignore_errors=True)  # the batches are in dense.faiss now
+        (tmp / _TRAINED).unlink(missing_ok=True)
         dense_info = progress.info["dense"]
         if "lexical" not in progress.done:
             with _phase(phases, "tokenize" + ("_rest" if job.parallel else "")):
@@ -433,8 +437,8 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
 
 _STAGE = "stage.json"  # a build's documents: which file became which, and what was skipped
 _STEP_NAMES = {"corpus": "读取与切分文档", "dense": "向量索引", "lexical": "关键词索引", "fit": "训练语料向量器", "collection": "Milvus 集合"}
-# debug hook: a build kills itself (SIGKILL) after this step (corpus, dense, lexical; for Milvus
-# corpus, fit, rows — the first batch of rows inserted — and collection)
+# debug hook: a build kills itself (SIGKILL) after this step: corpus, fit, vectors (the first
+# batch embedded), dense, lexical; for Milvus corpus, fit, rows (the first batch inserted), collection
 KILL_AFTER = "QA_DEBUG_KILL_AFTER"
 
 
@@ -456,12 +460,15 @@ class _Progress:
         self.info: dict = dict(saved.get("info", {}))
         self.resumed = tuple(self.done)
         self.resumed_rows = int((self.info.get("rows") or {}).get("rows", 0)) if "collection" not in self.done else 0
+        self.resumed_vectors = int((self.info.get("vectors") or {}).get("rows", 0)) if "dense" not in self.done else 0
 
     def describe(self) -> str:
         """The finished steps, in words (and how many rows a Milvus build had inserted)."""
         done = [_STEP_NAMES[s] for s in self.done]
         if self.resumed_rows:
             done.append(f"写入 Milvus {self.resumed_rows} 条")
+        if self.resumed_vectors:
+            done.append(f"向量 {self.resumed_vectors} 条")
         return "、".join(done) or "无"
 
     def finish(self, step: str, info=None) -> None:
@@ -573,20 +580,51 @@ class _DenseTexts(Sequence):
         return dense_text(self.clauses[i])
 
 
-def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool) -> VectorIndex:
+_TRAINED, _CHUNKS = "dense.trained.faiss", "vectors"  # in a resumable build's folder while the dense step runs
+
+
+def dense_batch(n: int) -> int:
+    """Clauses embedded per batch: 16,384, fewer for a small build so that it still makes
+    eight batches (a killed build resumes from its last one)."""
+    return min(16_384, max(64, -(-n // 8)))
+
+
+def _dense(clauses: list[Clause], embedder, settings: Settings, show: bool, folder: Path | None = None, progress=None) -> VectorIndex:
     """Embed every clause (fitting the corpus embedder first) and index the vectors batch by batch.
 
     Batches go straight into FAISS (an IVF index is trained first on a fixed sample), so the
     vectors are held once, in the index, and never also as one big array.
+
+    With `folder` and `progress` (a build that can resume), the fitted embedder and the trained,
+    empty FAISS index are saved first (step "fit"), and every batch's vectors are written to
+    `folder/vectors/` and recorded; a resumed build adds the batches written and embeds the rest.
     """
     texts = _DenseTexts(clauses)
-    _fit(embedder, texts)
-    vectors = VectorIndex.empty(embedder.dim, len(texts), settings.exact_limit)
-    if vectors.train_size:
-        vectors.train(embedder.encode_documents([texts[i] for i in training_rows(len(texts), vectors.train_size)]))
-    step = 16_384
-    for i in _progress(range(0, len(texts), step), (len(texts) + step - 1) // step, "向量", show):
-        vectors.add(embedder.encode_documents(texts[i : i + step]))
+    n = len(texts)
+    keep = folder is not None and progress is not None and progress.signature
+    if keep and "fit" in progress.done:  # the embedder was loaded from the folder by build_index
+        vectors = VectorIndex.load(folder / _TRAINED)
+    else:
+        _fit(embedder, texts)
+        vectors = VectorIndex.empty(embedder.dim, n, settings.exact_limit)
+        if vectors.train_size:
+            vectors.train(embedder.encode_documents([texts[i] for i in training_rows(n, vectors.train_size)]))
+        if keep:
+            embedder.save(folder / "embedder")
+            vectors.save(folder / _TRAINED)
+            progress.finish("fit")
+    step = dense_batch(n)
+    start = int((progress.info.get("vectors") or {}).get("rows", 0)) if keep else 0
+    for i in range(0, start, step):
+        vectors.add(np.load(folder / _CHUNKS / f"{i:010d}.npy", allow_pickle=False))
+    if keep:
+        (folder / _CHUNKS).mkdir(exist_ok=True)
+    for i in _progress(range(start, n, step), (n - start + step - 1) // step, "向量", show):
+        batch = embedder.encode_documents(texts[i : i + step])
+        vectors.add(batch)
+        if keep:
+            np.save(folder / _CHUNKS / f"{i:010d}.npy", np.ascontiguousarray(batch, dtype=np.float32), allow_pickle=False)
+            progress.note("vectors", {"rows": i + len(batch)})
     return vectors
 
 

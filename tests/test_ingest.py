@@ -7,8 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+from qa import indexdir
 from qa.answer import Answerer
-from qa.index import Settings, build_index, load_index
+from qa.index import Settings, build_index, load_index, paragraph_units
 from qa.ingest import DRIFT_LIMIT, open_index, update_index
 from qa.retrieve import Retriever
 
@@ -60,6 +61,10 @@ def test_add_replace_remove_one_document(tmp_path, seeds_copy, backend):
     assert extra and index.manifest["counts"]["clauses"] == n0 + len(extra)
     loaded = load_index(folder)  # what was written passes the load checks (files, counts, store rows)
     assert Retriever(loaded).search("智慧灯杆", 1)[0].clause.doc_id == "extra2024"
+    # the new clauses are a segment of their own; the build's clause file is linked into the new version, not rewritten
+    assert [seg["path"] for seg in loaded.manifest["segments"]] == ["", "segments/0001"]
+    assert (indexdir.resolve(folder) / "clauses.jsonl").stat().st_nlink == 2
+    assert loaded.manifest["counts"]["paragraphs"] == len(paragraph_units(loaded.corpus.clauses)[0])
     assert "35个" in Answerer(loaded).answer("2024年安装智慧灯杆多少个？").answer
     after = Answerer(loaded).answer("2024年新增停车位目标")
     assert [c.quote for c in after.citations] == [c.quote for c in before.citations]  # existing answers stay
@@ -77,6 +82,8 @@ def test_add_replace_remove_one_document(tmp_path, seeds_copy, backend):
     assert update.removed == ("extra2024",)
     loaded = load_index(folder)
     assert loaded.manifest["counts"]["clauses"] == n0 and not any(c.doc_id == "extra2024" for c in loaded.corpus.clauses)
+    assert loaded.manifest["deleted"] > 0  # the removed document's rows are tombstones
+    assert {k: v for k, v in loaded.manifest["counts"].items() if k != "skipped"} == {k: v for k, v in base.manifest["counts"].items() if k != "skipped"}
     assert all(h.clause.doc_id != "extra2024" for h in Retriever(loaded).search("智慧灯杆", 10))
 
     index, update = update_index(folder, seeds_copy)
@@ -207,10 +214,11 @@ def test_updated_segments_answer_as_a_fresh_build(tmp_path, seeds_copy):
             assert got == [h.clause.id for h in Retriever(fresh).search(q, 5, where=where)] and got
 
 
-@pytest.mark.parametrize("step", ["corpus", "dense"])
+@pytest.mark.parametrize("step", ["corpus", "vectors", "dense"])
 def test_a_killed_build_resumes_where_it_stopped(tmp_path, mini_folder, step):
-    """`qa index` killed (SIGKILL, by the documented debug hook) after a step: the next run
-    continues from that step, says so, and writes the same index as a build never killed."""
+    """`qa index` killed (SIGKILL, by the documented debug hook) after a step — or, for
+    "vectors", after the first of the batches the seeds' clauses are embedded in: the next
+    run continues from there, says so, and writes the same index as a build never killed."""
     import os
     import signal
     import subprocess
@@ -224,8 +232,10 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path, mini_folder, step):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop(KILL_AFTER, None)
 
+    docs = SEEDS if step == "vectors" else mini_folder
+
     def run(index, **extra):
-        cmd = [sys.executable, "-m", "qa", "index", "--index", str(index), "--seeds", str(mini_folder), "--embedder", "corpus"]
+        cmd = [sys.executable, "-m", "qa", "index", "--index", str(index), "--seeds", str(docs), "--embedder", "corpus"]
         return subprocess.run(cmd, cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=300)
 
     folder = tmp_path / "index"
@@ -238,7 +248,12 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path, mini_folder, step):
     assert resumed.returncode == 0, resumed.stderr
     assert "继续上次中断的构建" in resumed.stderr
     index = load_index(folder)
-    assert index.manifest["resumed"] == ["corpus", "dense"][: ["corpus", "dense"].index(step) + 1]
+    assert index.manifest["resumed"] == {"corpus": ["corpus"], "vectors": ["corpus", "fit"], "dense": ["corpus", "fit", "dense"]}[step]
+    if step == "vectors":  # one batch of the eight was embedded before the kill, and not again
+        from qa.index import dense_batch
+
+        assert 0 < index.manifest["resumed_vectors"] == dense_batch(index.manifest["counts"]["clauses"]) < index.manifest["counts"]["clauses"]
+        assert f"向量 {index.manifest['resumed_vectors']} 条" in resumed.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index.tmp-")]
     assert "phases" in index.manifest and "load_segment_measures" not in index.manifest["phases"]
 
@@ -281,3 +296,33 @@ def test_updates_past_the_compaction_threshold_build_the_index_again(tmp_path, s
     assert update.rebuilt and "合并" in update.note
     assert len(index.manifest["segments"]) == 1 and "deleted" not in index.manifest
     assert "42个" in Answerer(index).answer("2024年安装智慧灯杆多少个？").answer
+
+
+def test_a_resumed_dense_step_embeds_only_the_batches_not_written(tmp_path, seed_index):
+    """The dense step of a resumed build takes the batches a killed build wrote as they are (here
+    a first batch of zeros stands in for them) and embeds only the clauses after them."""
+    from types import SimpleNamespace
+
+    from qa.dense import VectorIndex
+    from qa.index import _CHUNKS, _TRAINED, _dense, dense_batch
+
+    clauses = list(seed_index.corpus.clauses)
+    step = dense_batch(len(clauses))
+    VectorIndex.empty(seed_index.embedder.dim, len(clauses)).save(tmp_path / _TRAINED)
+    (tmp_path / _CHUNKS).mkdir()
+    np.save(tmp_path / _CHUNKS / f"{0:010d}.npy", np.zeros((step, seed_index.embedder.dim), np.float32))
+    notes = []
+    progress = SimpleNamespace(signature="s", done=["corpus", "fit"], info={"vectors": {"rows": step}}, note=lambda s, info: notes.append(info["rows"]))
+    embedded = []
+
+    class Counting:
+        dim = seed_index.embedder.dim
+
+        def encode_documents(self, texts):
+            embedded.append(len(texts))
+            return seed_index.embedder.encode_documents(texts)
+
+    vectors = _dense(clauses, Counting(), SETTINGS, False, tmp_path, progress)
+    assert vectors.ntotal == len(clauses) and sum(embedded) == len(clauses) - step and notes[-1] == len(clauses)
+    assert not vectors.reconstruct(np.arange(step)).any()  # the written batch, not embedded again
+    assert np.allclose(vectors.reconstruct(np.arange(step, len(clauses))), seed_index.vectors.reconstruct(np.arange(step, len(clauses))))
