@@ -298,19 +298,24 @@ def test_updates_past_the_compaction_threshold_build_the_index_again(tmp_path, s
     assert "42个" in Answerer(index).answer("2024年安装智慧灯杆多少个？").answer
 
 
-def test_a_resumed_dense_step_embeds_only_the_batches_not_written(tmp_path, seed_index):
+@pytest.mark.parametrize("exact_limit", [50_000, 100])
+def test_a_resumed_dense_step_embeds_only_the_batches_not_written(tmp_path, seed_index, exact_limit):
     """The dense step of a resumed build takes the batches a killed build wrote as they are (here
-    a first batch of zeros stands in for them) and embeds only the clauses after them."""
+    a first batch of zeros stands in for them) and embeds only the clauses after them, into the
+    FAISS index the killed build had trained (flat, or IVF with exact_limit=100)."""
+    from dataclasses import replace
     from types import SimpleNamespace
 
-    from qa.dense import VectorIndex
-    from qa.index import _CHUNKS, _TRAINED, _dense, dense_batch
+    from qa.index import _CHUNKS, _dense, dense_batch
 
+    settings = replace(SETTINGS, exact_limit=exact_limit)
     clauses = list(seed_index.corpus.clauses)
     step = dense_batch(len(clauses))
-    VectorIndex.empty(seed_index.embedder.dim, len(clauses)).save(tmp_path / _TRAINED)
-    (tmp_path / _CHUNKS).mkdir()
-    np.save(tmp_path / _CHUNKS / f"{0:010d}.npy", np.zeros((step, seed_index.embedder.dim), np.float32))
+    (tmp_path / "killed").mkdir()
+    fit = SimpleNamespace(signature="s", done=["corpus"], info={}, finish=lambda step, info=None: None, note=lambda step, info: None)
+    never_killed = _dense(clauses, seed_index.embedder, settings, False, tmp_path / "killed", fit)  # saves the trained, empty index first
+    assert ("IVF" in never_killed.kind) == (exact_limit < len(clauses))
+    np.save(tmp_path / "killed" / _CHUNKS / f"{0:010d}.npy", np.zeros((step, seed_index.embedder.dim), np.float32))
     notes = []
     progress = SimpleNamespace(signature="s", done=["corpus", "fit"], info={"vectors": {"rows": step}}, note=lambda s, info: notes.append(info["rows"]))
     embedded = []
@@ -322,7 +327,12 @@ def test_a_resumed_dense_step_embeds_only_the_batches_not_written(tmp_path, seed
             embedded.append(len(texts))
             return seed_index.embedder.encode_documents(texts)
 
-    vectors = _dense(clauses, Counting(), SETTINGS, False, tmp_path, progress)
+    vectors = _dense(clauses, Counting(), settings, False, tmp_path / "killed", progress)
     assert vectors.ntotal == len(clauses) and sum(embedded) == len(clauses) - step and notes[-1] == len(clauses)
     assert not vectors.reconstruct(np.arange(step)).any()  # the written batch, not embedded again
-    assert np.allclose(vectors.reconstruct(np.arange(step, len(clauses))), seed_index.vectors.reconstruct(np.arange(step, len(clauses))))
+    rest = np.arange(step, len(clauses))
+    assert np.array_equal(vectors.reconstruct(rest), never_killed.reconstruct(rest))
+    query = seed_index.embedder.encode_documents(["新增停车位"])
+    assert vectors.describe() == never_killed.describe()
+    hits = [[i for i in v.search(query, 10 + step)[1][0].tolist() if i >= step][:10] for v in (vectors, never_killed)]
+    assert hits[0] == hits[1] and len(hits[0]) == 10
