@@ -7,8 +7,8 @@ Layout (standard files only, never pickle):
     lexical/           BM25 postings (rows, term counts, row lengths) of clauses and paragraphs, para_of.npy
     dense.faiss        FAISS index written by faiss.write_index
     embedder/          the embedder's identity (and, for the corpus embedder, its arrays)
-    segments/NNNN/     what each incremental update added (local store): its clauses.jsonl,
-                       lexical/ and a flat dense.faiss; the build's files above are segment 0
+    segments/NNNN/     what each incremental update added: its clauses.jsonl (and for the local
+                       store lexical/ and a flat dense.faiss); the build's files above are segment 0
     deleted.npy        rows (numbered through the segments) of documents removed or replaced since
 
 The manifest's "segments" lists each segment's folder, rows and paragraphs, and where each of
@@ -17,9 +17,10 @@ its documents' rows are, so an update finds what to delete without reading the c
 A build writes everything into a temporary sibling folder and publishes it at the end by
 switching a link (indexdir.py: which folders may be replaced, the build lock, versions), so a
 crash never leaves half an index and a reader never finds none; load checks every file
-against the manifest. A local build from a documents folder records each finished step
-(documents read, dense index, keyword index) in that folder's progress.json; a build killed
-on the way is continued by the next build of the same documents and settings.
+against the manifest. A build from a documents folder records what it has finished in that
+folder's progress.json — documents read, the embedder fitted, then batch by batch the vectors
+(local) or the collection's rows (Milvus), the dense and keyword indexes — and a build killed
+on the way is continued by the next build of the same documents, settings and store.
 """
 
 from __future__ import annotations
@@ -338,7 +339,8 @@ def build_index(
         else:
             lexical, dense_info = _build_local(tmp, corpus, clauses, (extra, rows, row_offsets, para_of), tokenizer, embedder, settings, workers, show, phases, steps, stage)
             store_info = {"backend": "local"}
-        embedder.save(tmp / "embedder")
+        if not (tmp / "embedder" / "embedder.json").exists():  # saved once: when fitted, or after the dense index
+            embedder.save(tmp / "embedder")
         steps.remove()
         files = _file_list(tmp)
         manifest = {
@@ -411,7 +413,8 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
                 # Written now and read back at the end: while it grows, an IVF index holds its lists
                 # with up to twice their size in spare capacity; the file holds them exactly.
                 vectors.save(tmp / "dense.faiss")
-                embedder.save(tmp / "embedder")
+                if "fit" not in progress.done:  # (a build that can resume saved it when fitted)
+                    embedder.save(tmp / "embedder")
                 progress.finish("dense", vectors.describe())
                 del vectors
         shutil.rmtree(tmp / _CHUNKS, ignore_errors=True)  # the batches are in dense.faiss now
@@ -436,7 +439,7 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
 # Resuming a killed build
 
 _STAGE = "stage.json"  # a build's documents: which file became which, and what was skipped
-_STEP_NAMES = {"corpus": "读取与切分文档", "dense": "向量索引", "lexical": "关键词索引", "fit": "训练语料向量器", "collection": "Milvus 集合"}
+_STEP_NAMES = {"corpus": "读取与切分文档", "dense": "向量索引", "lexical": "关键词索引", "fit": "准备向量器", "collection": "Milvus 集合"}
 # debug hook: a build kills itself (SIGKILL) after this step: corpus, fit, vectors (the first
 # batch embedded), dense, lexical; for Milvus corpus, fit, rows (the first batch inserted), collection
 KILL_AFTER = "QA_DEBUG_KILL_AFTER"

@@ -543,6 +543,8 @@ def build(tmp: Path, folder: Path, clauses, docs, para_of, clause_tokens, para_t
     alias = alias_for(folder, uri)
     was = (steps.info.get("rows") or {}) if steps is not None else {}
     start = resume_point(client, was.get("collection"), int(was.get("rows", 0)), embedder.dim)
+    if steps is not None:
+        steps.resumed_rows = start  # what the manifest reports: the rows taken over, not the rows recorded
 
     def batches():
         chunks = range(start, n, size)
