@@ -37,8 +37,8 @@ _ASKS_LEVEL = re.compile(r"总额|总量|总值|总数|规模|多少(?:万|亿)?
 class AnswerConfig:
     """Answer thresholds (recorded with every `qa eval` result).
 
-    `abstain_below` is the share (idf-weighted) of the question's content words the best
-    passage and its context must hold; `qa eval --calibrate` shows abstention and false
+    `abstain_below` is the share (idf-weighted) of the question's content words one of the
+    leading passages (`figure_hits`, `figure_hit_floor`) and its context must hold; `qa eval --calibrate` shows abstention and false
     abstention at each value on a question set.
     """
 
@@ -130,15 +130,17 @@ class Planner:
         return max((len(w) / len(word) for w in parts if w in context), default=0.0)
 
     def _covering_regions(self, question: str, hits: list[Hit]) -> set[str]:
-        """The jurisdictions whose best clause covers the question (`AnswerConfig.abstain_below`).
+        """The jurisdictions one of whose leading clauses (`_leading`) covers the question
+        (`AnswerConfig.abstain_below`).
 
         Judged per jurisdiction, so that another government's documents ranked first never turn
-        an answer this one's documents hold into a refusal (DESIGN.md, invariant 7).
+        an answer this one's documents hold into a refusal (DESIGN.md, invariant 7); and over the
+        leading clauses, not the first alone, since the clauses whose figures may answer are those:
+        a first clause that shares one word ("…燃煤供热锅炉…清洁取暖") does not refuse the
+        question the next one holds ("完成5.56万户燃煤散烧综合治理" for 烧煤取暖的散户治理多少户).
         """
-        first: dict[str, Hit] = {}
-        for h in hits:
-            first.setdefault(self._region(h.clause), h)
-        return {r for r, h in first.items() if self.coverage(question, h) >= self.config.abstain_below}
+        floor = self.config.abstain_below
+        return {self._region(h.clause) for h in self._leading(hits) if self.coverage(question, h) >= floor}
 
     def concepts(self, question: str) -> list[tuple[str, ...]]:
         """Content words of a question, each with the document words its synonyms give."""
