@@ -154,10 +154,15 @@ class Planner:
             if len(key) > 1 and key not in tok.generic and not any(key in k for k in taken):  # 呼市 → 呼和浩特 names no clause
                 concepts.append((key,) + targets)
                 taken.add(key)
+        vocab = self._df[0]
+        contracted: dict[str, tuple[str, ...]] = {}
+        for modifier, _, found in tok.contractions(q):  # only words the documents hold (产奶的牛 → 奶牛)
+            contracted[modifier] = contracted.get(modifier, ()) + tuple(w for w in found if w in vocab)
         for w in tok.content_words(q):
             if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not ANSWER_TYPE.fullmatch(w) and not any(w in k for k in taken):
-                # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon)
-                concepts.append((w,) + tok.lexicon.synonyms(w))
+                # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon),
+                # and a modifier where the word it contracts to with its head does (产奶的牛 → 奶牛)
+                concepts.append((w,) + tok.lexicon.synonyms(w) + contracted.get(w, ()))
         return concepts
 
     # -- planning ---------------------------------------------------------------------
@@ -354,7 +359,9 @@ class Planner:
         多少/几). A figure needs three (two for an indicator of at most three characters).
         """
         cfg = self.config
-        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonym_matches(q) for t in targets]
+        tok = self.index.tokenizer
+        q_targets = [(key, t) for key, targets in tok.synonym_matches(q) for t in targets]
+        q_targets += [(phrase, t) for _, phrase, found in tok.contractions(q) for t in found if t in self._df[0]]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []

@@ -94,6 +94,37 @@ def test_coverage_is_judged_on_the_leading_clauses_not_the_first_alone(answerer,
     assert answerer.answer("2024年全社会研发经费投入目标是多少亿元？").abstained
 
 
+# -- reading a question's words -------------------------------------------------------------
+
+
+def test_a_guessed_word_gives_back_the_unit_asked_and_the_adverbs(answerer, national, cpc):
+    """jieba's HMM glues a function character onto a guessed word; the question reads it apart."""
+    tok = answerer.index.tokenizer
+    assert tok.cut("今年要多养多少头产奶的牛？")[2:5] == ["多养", "多少", "头产奶"]  # what jieba guesses
+    assert tok.query_words("今年要多养多少头产奶的牛？")[2:7] == ["多", "养", "多少", "头", "产奶"]
+    assert tok.query_words("今年要多少个邦？")[-3:-1] == ["个", "邦"]
+    assert tok.query_words("全市常住人口有多少人？")[1] == "常住人口"  # a dictionary word is never split
+    assert tok.query_words("有多少人口？")[2] == "人口"
+    ntok = national.index.tokenizer
+    assert "费要" in ntok.cut("2018年手机流量费要降多少？") and ntok.content_words("2018年手机流量费要降多少？") == ["手机", "流量"]
+    assert cpc.index.tokenizer.query_words("十九大报告里国家监察法要做什么？")[-5:-2] == ["法", "要", "做"]
+
+
+def test_a_kind_spelled_out_counts_where_its_word_stands(answerer, national):
+    """"X的Y" with a one-character head names what a document calls by a character of X and Y."""
+    tok = answerer.index.tokenizer
+    assert tok.contractions("今年要多养多少头产奶的牛？") == [("产奶", "产奶的牛", ("奶牛",))]
+    assert tok.contractions("去年来呼市旅游的人有多少？")[0][2] == ("旅人", "游人")
+    assert tok.contractions("吉布三兄弟各自的主唱歌曲是什么？") == []  # the phrase runs on: 主 is not its head
+    assert tok.contractions("黄蝉的花是什么样子？")[0][2] == ("黄花",)  # a possessive finds its word only ...
+    assert "黄花" not in answerer.planner.concepts("黄蝉的花是什么样子？")[0]  # ... where the documents use it
+    a = answerer.answer("今年要多养多少头产奶的牛？")
+    assert not a.abstained and "6万头" in a.answer
+    assert "工人" in national.planner.concepts("2018年对做工的人有什么支持？")[0]
+    a = national.answer("2018年对做工的人有什么支持？")
+    assert not a.abstained and "技术工人" in a.citations[0].quote
+
+
 # -- measure identity ------------------------------------------------------------------------
 
 
