@@ -140,7 +140,7 @@ class Planner:
         question the next one holds ("完成5.56万户燃煤散烧综合治理" for 烧煤取暖的散户治理多少户).
         """
         floor = self.config.abstain_below
-        return {self._region(h.clause) for h in self._leading(hits) if self.coverage(question, h) >= floor}
+        return {self._region(h.clause) for h in self._leading(hits, question) if self.coverage(question, h) >= floor}
 
     def concepts(self, question: str) -> list[tuple[str, ...]]:
         """Content words of a question, each with the document words its synonyms give."""
@@ -368,7 +368,7 @@ class Planner:
         q_words = set(self.index.tokenizer.cut(q))
         places = getattr(self.index.tokenizer, "places", frozenset())
         names_rate = bool(_NAMES_RATE.search(q))
-        for h in self._leading(hits):
+        for h in self._leading(hits, (analysis.content or analysis.question) if analysis is not None else None):
             for f in h.clause.facts:
                 if unit and not _unit_fits(f, unit):
                     continue
@@ -472,8 +472,12 @@ class Planner:
         others = {asked, *lex.synonyms(asked), *lex.targets(asked)}
         return any(o in doc_word or doc_word in o for o in others)
 
-    def _leading(self, hits: list[Hit]) -> list[Hit]:
-        """The hits whose figures may answer: each jurisdiction's first few, near its own best.
+    def _leading(self, hits: list[Hit], question: str | None = None) -> list[Hit]:
+        """The hits whose figures may answer: each jurisdiction's first few, near its own best,
+        and, given the question, any other near its best that covers the question better than
+        all of those (`coverage`): a clause holding every word asked is not left out for
+        ranking below clauses that share one ("完成5.56万户燃煤散烧综合治理" below five 供热
+        clauses, for 烧煤取暖的散户治理多少户).
 
         Taken per jurisdiction, so that documents of another government added to the corpus
         never push this one's figures out of the answer (DESIGN.md, invariant 7).
@@ -484,8 +488,12 @@ class Planner:
             by_region.setdefault(self._region(h.clause), []).append(h)
         out = []
         for region_hits in by_region.values():
-            top = region_hits[0].score
-            out.extend(h for h in region_hits[: cfg.figure_hits] if h.score >= cfg.figure_hit_floor * top)
+            floor = cfg.figure_hit_floor * region_hits[0].score
+            first = [h for h in region_hits[: cfg.figure_hits] if h.score >= floor]
+            out.extend(first)
+            if question is not None and first:
+                best = max(self.coverage(question, h) for h in first)
+                out.extend(h for h in region_hits[cfg.figure_hits :] if h.score >= floor and self.coverage(question, h) > best)
         return out
 
     def _related(self, parts: list[PartPlan], hits: list[Hit]) -> list[Clause]:

@@ -68,16 +68,18 @@ def test_coverage_is_judged_on_each_jurisdictions_best_clause(mixed):
     assert plan.mode == "passages" and plan.passages[0].clause.doc_id == "report2024"
 
 
-def _first_covering_little(answerer, question: str):
-    """The plan of `question` when a clause of the same document that covers little of it ranks first."""
+def _behind(answerer, question: str, n: int = 1, share: float = 1.0):
+    """The plan of `question` when `n` clauses of the same document that cover little of it rank
+    first, the retrieved clauses after them at `share` of their score."""
     analysis = answerer.analyze(question)
     hits = answerer.retriever.search(analysis.question, 8, analysis)
     q = analysis.content or analysis.question
-    doc = hits[0].clause.doc_id
-    off = next(c for c in answerer.corpus.clauses if c.doc_id == doc and answerer.planner.coverage(q, Hit(c, 0, 0, 0, 0)) < 0.2)
-    first = Hit(off, hits[0].score + 0.1, 0.0, 0.0, 0.0)
-    assert answerer.planner.coverage(q, first) < answerer.config.abstain_below
-    return answerer.planner.plan(analysis, [first] + hits)
+    doc, top = hits[0].clause.doc_id, hits[0].score
+    off = [c for c in answerer.corpus.clauses if c.doc_id == doc and answerer.planner.coverage(q, Hit(c, 0, 0, 0, 0)) < 0.2][:n]
+    first = [Hit(c, top + 0.1 - i * 0.01, 0.0, 0.0, 0.0) for i, c in enumerate(off)]
+    assert len(first) == n and all(answerer.planner.coverage(q, h) < answerer.config.abstain_below for h in first)
+    rest = [Hit(h.clause, h.score * share, h.lexical, h.dense, h.time) for h in hits]
+    return answerer.planner.plan(analysis, first + rest)
 
 
 def test_coverage_is_judged_on_the_leading_clauses_not_the_first_alone(answerer, national):
@@ -85,13 +87,23 @@ def test_coverage_is_judged_on_the_leading_clauses_not_the_first_alone(answerer,
     does not refuse what the next one holds."""
     a = answerer.answer("家里烧煤取暖的散户今年还要治理多少户？")  # first: "…36台燃煤供热锅炉…清洁取暖"
     assert not a.abstained and "5.56万户" in a.answer
-    plan = _first_covering_little(answerer, "2024年计划改扩建多少处停车场？")
+    plan = _behind(answerer, "2024年计划改扩建多少处停车场？")
     assert plan.answered and "108处" in plan.parts[0].groups[0].figures[0][1].text
-    plan = _first_covering_little(national, "2019年城镇新增就业要达到多少人？")
+    plan = _behind(national, "2019年城镇新增就业要达到多少人？")
     assert plan.answered and "1100万人" in plan.parts[0].groups[0].figures[0][1].text
     # the leading clauses only: a question none of them covers is still refused
     assert national.answer("2019年房价涨幅要控制在多少？").abstained
     assert answerer.answer("2024年全社会研发经费投入目标是多少亿元？").abstained
+
+
+def test_a_clause_covering_the_question_better_than_the_first_five_joins_them(answerer, national):
+    """Near the best score, the clause that holds what the first five lack is read for its figures."""
+    plan = _behind(answerer, "2024年计划改扩建多少处停车场？", n=5, share=0.7)
+    assert plan.answered and "108处" in plan.parts[0].groups[0].figures[0][1].text
+    plan = _behind(national, "2019年城镇新增就业要达到多少人？", n=5, share=0.7)
+    assert plan.answered and "1100万人" in plan.parts[0].groups[0].figures[0][1].text
+    plan = _behind(national, "2019年城镇新增就业要达到多少人？", n=5, share=0.5)  # far below the best: not near it
+    assert not plan.answered
 
 
 # -- reading a question's words -------------------------------------------------------------
