@@ -77,6 +77,19 @@ class Corpus:
     def position(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.clauses)}
 
+    @cached_property
+    def regions(self) -> dict[str, str]:
+        """The jurisdictions the documents speak for: region → level."""
+        return {d.region: d.level for d in self.docs if d.region}
+
+    @cached_property
+    def frames(self) -> tuple[dict, dict]:
+        """(presents, planned) of qa.query — what relative years mean in each jurisdiction — read
+        once for the corpus (it is immutable), not once per question; shared, not to be changed."""
+        from .query import planned, presents
+
+        return presents(self), planned(self)
+
     def cite(self, clause: Clause, n: int, score: float = 0.0) -> Citation:
         doc = self.by_doc[clause.doc_id]
         return Citation(
