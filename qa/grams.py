@@ -59,8 +59,9 @@ class GramPostings:
         key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
         del keys
         key.sort(kind="stable")  # sorted runs, one per slice: merged
-        codes = (key >> np.uint64(32)).astype(np.uint32)
-        self.clauses = (key & np.uint64(0xFFFFFFFF)).astype(np.int32)
+        self.clauses = key.astype(np.uint32).view(np.int32)  # the low 32 bits
+        key >>= np.uint64(32)
+        codes = key.astype(np.uint32)
         del key
         heads = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1]))) if len(codes) else np.zeros(0, dtype=np.int64)
         self.codes = codes[heads]

@@ -307,7 +307,7 @@ def analyze(question: str, corpus: Corpus | None = None, synonyms=None, places=f
     regions = corpus.regions if corpus is not None else {}
     named_as = " ".join(t for _, targets in synonyms(content) for t in targets) if synonyms else ""
     region = jur.named(content + " " + named_as, regions) or (jur.district(content, places, regions, words) if words else None)
-    pres, plans = corpus.frames if corpus is not None else ({}, {})
+    pres, plans = (corpus.derived(presents), corpus.derived(planned)) if corpus is not None else ({}, {})
     frame = None
     if doc is not None and doc.this_year:
         frame = Frame.of(doc.this_year, *_date(doc))
