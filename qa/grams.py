@@ -9,8 +9,8 @@ A clause holds what `qa.rerank._bigrams` finds in it: every two run characters s
 (a run is CJK ideographs and ASCII letters and digits) and every run of one character. Both are
 kept as one integer code: run characters are all below U+10000, so a bigram is
 first * 65536 + second (at least 48 * 65536) and a lone character its code point (below 65536).
-Built with numpy in slices of clauses; at 1M clauses the postings take about 4 bytes per
-(clause, distinct bigram) pair.
+Built with numpy in slices of clauses when the ranker is made: at 1M clauses (30M clause-bigram
+pairs) ~4 CPU-s, 120 MB kept (4 bytes a pair) and ~460 MB at most while building.
 """
 
 from __future__ import annotations
@@ -36,16 +36,16 @@ def gram_code(gram: str) -> int:
 
 
 def _slice_keys(texts: list[str], first: int) -> np.ndarray:
-    """Sorted distinct (code << 32 | clause) keys (unsigned: a code takes up to 32 bits) of the clauses first, first + 1, …"""
+    """Sorted distinct (code << 32 | clause) keys (unsigned: a code takes up to 32 bits) of the
+    clauses first, first + 1, …"""
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    a = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    a = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    clause = np.repeat(np.arange(first, first + len(texts), dtype=np.uint64), lens + 1)[: len(a)]  # "\n" is no run character: no bigram crosses clauses
     run = _is_run(a)
-    starts = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))  # "\n" is no run character: no bigram crosses clauses
     pairs = np.flatnonzero(run[:-1] & run[1:])
     alone = np.flatnonzero(run & ~np.concatenate(([False], run[:-1])) & ~np.concatenate((run[1:], [False])))
-    codes = np.concatenate((a[pairs] * 65536 + a[pairs + 1], a[alone]))
-    clause = np.searchsorted(starts, np.concatenate((pairs, alone)), side="right") - 1 + first
-    key = (codes.astype(np.uint64) << np.uint64(32)) | clause.astype(np.uint64)
+    codes = np.concatenate((a[pairs] * np.uint32(65536) + a[pairs + 1], a[alone]))  # run characters are below U+A000: fits
+    key = (codes.astype(np.uint64) << np.uint64(32)) | np.concatenate((clause[pairs], clause[alone]))
     key.sort()  # (np.unique is many times slower on these keys)
     return key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
 
