@@ -190,7 +190,7 @@ def calibrate(index: Index, questions: list[dict], thresholds: tuple[float, ...]
     """Abstention and false abstention of the dev set at each coverage threshold.
 
     The threshold (`Answerer.abstain_below`) is the share of a question's content words,
-    weighted by idf, that the best passage and its context must contain. Pick the widest
+    weighted by idf, that one of the leading passages and its context must contain. Pick the widest
     band where abstention ≥ 0.9 and false abstention ≤ 0.03 and stand in its middle.
     """
     from .retrieve import Retriever

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .facts import BASE_UNITS
 from .lexicon import Lexicon, read_table
 from .timescope import JUST_REVIEWED, RELATIVE
 
@@ -41,9 +42,16 @@ STOPWORDS = frozenset(
 # Words a question may carry that say nothing about which clause. A corpus's own place names
 # (tagged ns in its lexicon.txt) join them for that corpus (Tokenizer.generic).
 GENERIC = frozenset("市里 城里 政府 市政府 家里 家门口 全区 全市 全国 新的".split())
+# Characters that stand alone in a question's grammar, read apart from a word jieba's HMM guessed
+# (Tokenizer._reread): adverbs and modal verbs before a verb (多养 → 多 养: "more"), and modal
+# verbs and particles after a subject (流量费要降 → 费 要 降).
+_BEFORE_VERB = frozenset("多少再还更又也都就才要将")
+_AFTER_SUBJECT = frozenset("要将的了吗呢吧啊")
+_HOW_MANY = frozenset(("多少", "几"))
 
 
 _MISSING = object()
+_ASKED_UNITS = tuple(u for u in BASE_UNITS if _CJK_RUN.fullmatch(u))  # longest first: 平方米 before 米
 
 
 @cache
@@ -209,8 +217,63 @@ class Tokenizer:
         return not (left and right and _joins(left[-1]) and _joins(right[0]))
 
     def query_words(self, text: str) -> list[str]:
-        """jieba's words of a question, years taken out (they are the time prior's business)."""
-        return self.cut(_YEARS.sub(" ", text))
+        """jieba's words of a question, years taken out (they are the time prior's business), with
+        the function characters jieba's HMM glued onto a guessed word read apart (`_reread`)."""
+        return self._reread(self.cut(_YEARS.sub(" ", text)))
+
+    def _reread(self, words: list[str]) -> list[str]:
+        """A word jieba's HMM guessed (not a dictionary word) is read apart where it holds a
+        character that stands alone in the sentence's grammar:
+
+        - the unit asked, right after 多少/几 ("多少|头产奶" → 头 产奶): a measure word counts
+          what follows, it is never the first character of the thing counted;
+        - an adverb or modal verb before the verb it modifies, at the guess's start ("多养" → 多 养,
+          as in 多养多少头: how many more) or its end ("流量费要|降" → 费 要).
+
+        Dictionary words are never split: only a guess, which nothing but jieba's HMM joined, is.
+        """
+        out: list[str] = []
+        for w in words:
+            if len(w) < 2 or self._is_word(w) or not _CJK_RUN.fullmatch(w):
+                out.append(w)
+                continue
+            unit = next((u for u in _ASKED_UNITS if w.startswith(u)), "") if out and out[-1] in _HOW_MANY else ""
+            if unit and len(w) > len(unit):
+                out.append(unit)
+                out.extend(self._reread(self.cut(w[len(unit) :])))
+            elif w[0] in _BEFORE_VERB:
+                out.append(w[0])
+                out.extend(self._reread(self.cut(w[1:])))
+            elif w[-1] in _AFTER_SUBJECT:
+                out.extend(self._reread(self.cut(w[:-1])))
+                out.append(w[-1])
+            else:
+                out.append(w)
+        return out
+
+    def contractions(self, text: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(modifier, phrase, words) for each "X的Y" of a question, Y one character ending the
+        phrase, with the dictionary words a character of X makes with Y: 产奶的牛 → 奶牛,
+        旅游的人 → 游人 旅人, 工作的人 → 工人. Chinese names a kind by its distinguishing
+        character and the head; a question spells it out, a document uses the word. Only a
+        word the documents hold can count (`Planner.concepts`; retrieval finds no other), so a
+        possessive "X的Y" (朝代的人 → 代人) finds nothing where the documents do not use it.
+        """
+        words = self.query_words(text)
+        out = []
+        for i in range(1, len(words) - 1):
+            x, de, y = words[i - 1], words[i], words[i + 1]
+            if de != "的" or len(y) != 1 or not _CJK_RUN.fullmatch(y) or y in STOPWORDS or not self._is_word(y):
+                continue
+            after = words[i + 2] if i + 2 < len(words) else ""
+            if _CJK_RUN.fullmatch(after) and after not in STOPWORDS:
+                continue  # the phrase runs on (…的主唱歌曲, …的面叫): Y is not its head
+            if len(x) < 2 or not _CJK_RUN.fullmatch(x) or not self._content(x):
+                continue
+            found = tuple(dict.fromkeys(c + y for c in x if self._is_word(c + y) and self._content(c + y)))
+            if found:
+                out.append((x, x + de + y, found))
+        return out
 
     def synonym_matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """Phrase-table entries whose key is a word, or a run of words, of the text (never a substring:
@@ -258,6 +321,8 @@ class Tokenizer:
         for _, targets in self.lexicon.phrase_matches(words, self._is_word):
             for t in targets:
                 out.extend(self.tokens(t))
+        for _, _, found in self.contractions(text):  # the words only: a bigram of 代人 is in 时代人物
+            out.extend(found)
         return list(dict.fromkeys(out))
 
     def expansion_tokens(self, text: str, own: list[str] | None = None) -> list[str]:

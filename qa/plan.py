@@ -37,8 +37,8 @@ _ASKS_LEVEL = re.compile(r"总额|总量|总值|总数|规模|多少(?:万|亿)?
 class AnswerConfig:
     """Answer thresholds (recorded with every `qa eval` result).
 
-    `abstain_below` is the share (idf-weighted) of the question's content words the best
-    passage and its context must hold; `qa eval --calibrate` shows abstention and false
+    `abstain_below` is the share (idf-weighted) of the question's content words one of the
+    leading passages (`figure_hits`, `figure_hit_floor`) and its context must hold; `qa eval --calibrate` shows abstention and false
     abstention at each value on a question set.
     """
 
@@ -130,15 +130,17 @@ class Planner:
         return max((len(w) / len(word) for w in parts if w in context), default=0.0)
 
     def _covering_regions(self, question: str, hits: list[Hit]) -> set[str]:
-        """The jurisdictions whose best clause covers the question (`AnswerConfig.abstain_below`).
+        """The jurisdictions one of whose leading clauses (`_leading`) covers the question
+        (`AnswerConfig.abstain_below`).
 
         Judged per jurisdiction, so that another government's documents ranked first never turn
-        an answer this one's documents hold into a refusal (DESIGN.md, invariant 7).
+        an answer this one's documents hold into a refusal (DESIGN.md, invariant 7); and over the
+        leading clauses, not the first alone, since the clauses whose figures may answer are those:
+        a first clause that shares one word ("…燃煤供热锅炉…清洁取暖") does not refuse the
+        question the next one holds ("完成5.56万户燃煤散烧综合治理" for 烧煤取暖的散户治理多少户).
         """
-        first: dict[str, Hit] = {}
-        for h in hits:
-            first.setdefault(self._region(h.clause), h)
-        return {r for r, h in first.items() if self.coverage(question, h) >= self.config.abstain_below}
+        floor = self.config.abstain_below
+        return {self._region(h.clause) for h in self._leading(hits, question) if self.coverage(question, h) >= floor}
 
     def concepts(self, question: str) -> list[tuple[str, ...]]:
         """Content words of a question, each with the document words its synonyms give."""
@@ -152,10 +154,15 @@ class Planner:
             if len(key) > 1 and key not in tok.generic and not any(key in k for k in taken):  # 呼市 → 呼和浩特 names no clause
                 concepts.append((key,) + targets)
                 taken.add(key)
+        vocab = self._df[0]
+        contracted: dict[str, tuple[str, ...]] = {}
+        for modifier, _, found in tok.contractions(q):  # only words the documents hold (产奶的牛 → 奶牛)
+            contracted[modifier] = contracted.get(modifier, ()) + tuple(w for w in found if w in vocab)
         for w in tok.content_words(q):
             if _CJK.search(w) and not ASKS_FIGURE.fullmatch(w) and not ANSWER_TYPE.fullmatch(w) and not any(w in k for k in taken):
-                # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon)
-                concepts.append((w,) + tok.lexicon.synonyms(w))
+                # a word also counts as found where the lexicon's synonym of it stands (qa.lexicon),
+                # and a modifier where the word it contracts to with its head does (产奶的牛 → 奶牛)
+                concepts.append((w,) + tok.lexicon.synonyms(w) + contracted.get(w, ()))
         return concepts
 
     # -- planning ---------------------------------------------------------------------
@@ -352,14 +359,16 @@ class Planner:
         多少/几). A figure needs three (two for an indicator of at most three characters).
         """
         cfg = self.config
-        q_targets = [(key, t) for key, targets in self.index.tokenizer.synonym_matches(q) for t in targets]
+        tok = self.index.tokenizer
+        q_targets = [(key, t) for key, targets in tok.synonym_matches(q) for t in targets]
+        q_targets += [(phrase, t) for _, phrase, found in tok.contractions(q) for t in found if t in self._df[0]]
         focus = "".join(m.group(1) for m in re.finditer(r"([\u4e00-\u9fff]{1,6}?)(?:的?(?:目标|计划)?是?多少|几)", q))
         focus += "".join(m.group(1) for m in re.finditer(r"(?:多少|几)[个所家项条处户名]([\u4e00-\u9fff]{2,6})", q))
         out = []
         q_words = set(self.index.tokenizer.cut(q))
         places = getattr(self.index.tokenizer, "places", frozenset())
         names_rate = bool(_NAMES_RATE.search(q))
-        for h in self._leading(hits):
+        for h in self._leading(hits, (analysis.content or analysis.question) if analysis is not None else None):
             for f in h.clause.facts:
                 if unit and not _unit_fits(f, unit):
                     continue
@@ -463,8 +472,12 @@ class Planner:
         others = {asked, *lex.synonyms(asked), *lex.targets(asked)}
         return any(o in doc_word or doc_word in o for o in others)
 
-    def _leading(self, hits: list[Hit]) -> list[Hit]:
-        """The hits whose figures may answer: each jurisdiction's first few, near its own best.
+    def _leading(self, hits: list[Hit], question: str | None = None) -> list[Hit]:
+        """The hits whose figures may answer: each jurisdiction's first few, near its own best,
+        and, given the question, any other near its best that covers the question better than
+        all of those (`coverage`): a clause holding every word asked is not left out for
+        ranking below clauses that share one ("完成5.56万户燃煤散烧综合治理" below five 供热
+        clauses, for 烧煤取暖的散户治理多少户).
 
         Taken per jurisdiction, so that documents of another government added to the corpus
         never push this one's figures out of the answer (DESIGN.md, invariant 7).
@@ -475,8 +488,12 @@ class Planner:
             by_region.setdefault(self._region(h.clause), []).append(h)
         out = []
         for region_hits in by_region.values():
-            top = region_hits[0].score
-            out.extend(h for h in region_hits[: cfg.figure_hits] if h.score >= cfg.figure_hit_floor * top)
+            floor = cfg.figure_hit_floor * region_hits[0].score
+            first = [h for h in region_hits[: cfg.figure_hits] if h.score >= floor]
+            out.extend(first)
+            if question is not None and first:
+                best = max(self.coverage(question, h) for h in first)
+                out.extend(h for h in region_hits[cfg.figure_hits :] if h.score >= floor and self.coverage(question, h) > best)
         return out
 
     def _related(self, parts: list[PartPlan], hits: list[Hit]) -> list[Clause]:

@@ -21,9 +21,9 @@ from .conftest import EVAL_REPORT, ROOT
 
 GATES: dict[str, dict[str, tuple[str, float]]] = {
     "seeds": {
-        "answered_right": (">=", 0.95),
-        "figure_accuracy": (">=", 0.96),
-        "false_abstention": ("<=", 0.035),
+        "answered_right": (">=", 0.97),
+        "figure_accuracy": (">=", 0.98),
+        "false_abstention": ("<=", 0.02),
         "abstention": (">=", 1.0),
         "wrong_figure": ("<=", 0.01),
         "recall@3": (">=", 0.98),
@@ -48,13 +48,13 @@ GATES: dict[str, dict[str, tuple[str, float]]] = {
         "mrr": (">=", 0.90),
     },
     "mixed": {
-        "answered_right": (">=", 0.95),
-        "figure_accuracy": (">=", 0.96),
-        "false_abstention": ("<=", 0.035),
+        "answered_right": (">=", 0.96),
+        "figure_accuracy": (">=", 0.98),
+        "false_abstention": ("<=", 0.02),
         "abstention": (">=", 1.0),
         "wrong_figure": ("<=", 0.01),
-        "recall@3": (">=", 0.95),
-        "mrr": (">=", 0.91),
+        "recall@3": (">=", 0.955),
+        "mrr": (">=", 0.92),
     },
 }
 CORPUS_SETS = ("state_council", "cpc")

@@ -68,6 +68,75 @@ def test_coverage_is_judged_on_each_jurisdictions_best_clause(mixed):
     assert plan.mode == "passages" and plan.passages[0].clause.doc_id == "report2024"
 
 
+def _behind(answerer, question: str, n: int = 1, share: float = 1.0):
+    """The plan of `question` when `n` clauses of the same document that cover little of it rank
+    first, the retrieved clauses after them at `share` of their score."""
+    analysis = answerer.analyze(question)
+    hits = answerer.retriever.search(analysis.question, 8, analysis)
+    q = analysis.content or analysis.question
+    doc, top = hits[0].clause.doc_id, hits[0].score
+    off = [c for c in answerer.corpus.clauses if c.doc_id == doc and answerer.planner.coverage(q, Hit(c, 0, 0, 0, 0)) < 0.2][:n]
+    first = [Hit(c, top + 0.1 - i * 0.01, 0.0, 0.0, 0.0) for i, c in enumerate(off)]
+    assert len(first) == n and all(answerer.planner.coverage(q, h) < answerer.config.abstain_below for h in first)
+    rest = [Hit(h.clause, h.score * share, h.lexical, h.dense, h.time) for h in hits]
+    return answerer.planner.plan(analysis, first + rest)
+
+
+def test_coverage_is_judged_on_the_leading_clauses_not_the_first_alone(answerer, national):
+    """The clauses whose figures may answer are the leading ones: a first clause sharing one word
+    does not refuse what the next one holds."""
+    a = answerer.answer("家里烧煤取暖的散户今年还要治理多少户？")  # first: "…36台燃煤供热锅炉…清洁取暖"
+    assert not a.abstained and "5.56万户" in a.answer
+    plan = _behind(answerer, "2024年计划改扩建多少处停车场？")
+    assert plan.answered and "108处" in plan.parts[0].groups[0].figures[0][1].text
+    plan = _behind(national, "2019年城镇新增就业要达到多少人？")
+    assert plan.answered and "1100万人" in plan.parts[0].groups[0].figures[0][1].text
+    # the leading clauses only: a question none of them covers is still refused
+    assert national.answer("2019年房价涨幅要控制在多少？").abstained
+    assert answerer.answer("2024年全社会研发经费投入目标是多少亿元？").abstained
+
+
+def test_a_clause_covering_the_question_better_than_the_first_five_joins_them(answerer, national):
+    """Near the best score, the clause that holds what the first five lack is read for its figures."""
+    plan = _behind(answerer, "2024年计划改扩建多少处停车场？", n=5, share=0.7)
+    assert plan.answered and "108处" in plan.parts[0].groups[0].figures[0][1].text
+    plan = _behind(national, "2019年城镇新增就业要达到多少人？", n=5, share=0.7)
+    assert plan.answered and "1100万人" in plan.parts[0].groups[0].figures[0][1].text
+    plan = _behind(national, "2019年城镇新增就业要达到多少人？", n=5, share=0.5)  # far below the best: not near it
+    assert not plan.answered
+
+
+# -- reading a question's words -------------------------------------------------------------
+
+
+def test_a_guessed_word_gives_back_the_unit_asked_and_the_adverbs(answerer, national, cpc):
+    """jieba's HMM glues a function character onto a guessed word; the question reads it apart."""
+    tok = answerer.index.tokenizer
+    assert tok.cut("今年要多养多少头产奶的牛？")[2:5] == ["多养", "多少", "头产奶"]  # what jieba guesses
+    assert tok.query_words("今年要多养多少头产奶的牛？")[2:7] == ["多", "养", "多少", "头", "产奶"]
+    assert tok.query_words("今年要多少个邦？")[-3:-1] == ["个", "邦"]
+    assert tok.query_words("全市常住人口有多少人？")[1] == "常住人口"  # a dictionary word is never split
+    assert tok.query_words("有多少人口？")[2] == "人口"
+    ntok = national.index.tokenizer
+    assert "费要" in ntok.cut("2018年手机流量费要降多少？") and ntok.content_words("2018年手机流量费要降多少？") == ["手机", "流量"]
+    assert cpc.index.tokenizer.query_words("十九大报告里国家监察法要做什么？")[-5:-2] == ["法", "要", "做"]
+
+
+def test_a_kind_spelled_out_counts_where_its_word_stands(answerer, national):
+    """"X的Y" with a one-character head names what a document calls by a character of X and Y."""
+    tok = answerer.index.tokenizer
+    assert tok.contractions("今年要多养多少头产奶的牛？") == [("产奶", "产奶的牛", ("奶牛",))]
+    assert tok.contractions("去年来呼市旅游的人有多少？")[0][2] == ("旅人", "游人")
+    assert tok.contractions("吉布三兄弟各自的主唱歌曲是什么？") == []  # the phrase runs on: 主 is not its head
+    assert tok.contractions("黄蝉的花是什么样子？")[0][2] == ("黄花",)  # a possessive finds its word only ...
+    assert "黄花" not in answerer.planner.concepts("黄蝉的花是什么样子？")[0]  # ... where the documents use it
+    a = answerer.answer("今年要多养多少头产奶的牛？")
+    assert not a.abstained and "6万头" in a.answer
+    assert "工人" in national.planner.concepts("2018年对做工的人有什么支持？")[0]
+    a = national.answer("2018年对做工的人有什么支持？")
+    assert not a.abstained and "技术工人" in a.citations[0].quote
+
+
 # -- measure identity ------------------------------------------------------------------------
 
 
