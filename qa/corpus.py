@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from .facts import Fact
 from .segment import Clause, Segmenter
 from .text import Document, Skipped, admit, load_folder, read_catalog, seed_files, trusted_roots
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,20 @@ class Corpus:
     @cached_property
     def position(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.clauses)}
+
+    @cached_property
+    def regions(self) -> dict[str, str]:
+        """The jurisdictions the documents speak for: region → level."""
+        return {d.region: d.level for d in self.docs if d.region}
+
+    def derived(self, make: Callable[[Corpus], T]) -> T:
+        """make(self), computed once and kept with the corpus (it is immutable): what questions
+        read from every document (qa.query's time frames) is not read again for each question.
+        The value is shared: not to be changed."""
+        cache = self.__dict__.setdefault("_derived", {})
+        if make not in cache:
+            cache[make] = make(self)
+        return cache[make]
 
     def cite(self, clause: Clause, n: int, score: float = 0.0) -> Citation:
         doc = self.by_doc[clause.doc_id]

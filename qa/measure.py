@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from .corpus import Citation, Corpus
 from .facts import LEVEL, RANGE_TO, Fact, to_base
@@ -124,17 +125,8 @@ def shown(f: Fact, clause: Clause) -> str:
 
 
 def lcs(a: str, b: str) -> int:
-    """Length of the longest common substring."""
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for ca in a:
-        cur = [0] * (len(b) + 1)
-        for j, cb in enumerate(b, 1):
-            if ca == cb:
-                cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
-        prev = cur
-    return best
+    """Length of the longest common substring (difflib's, with no junk heuristic: exact)."""
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
 
 
 _FLOOR = ("以上", "超过", "突破", "不低于", "不少于", "至少", "高于", "多于", "超", "多", "余")

@@ -304,10 +304,10 @@ def analyze(question: str, corpus: Corpus | None = None, synonyms=None, places=f
     # What is asked, without the words that name the document ("十九大报告说…", "2019年政府工作报告里…").
     content = question.replace(phrase, "", 1) if phrase else question
     times = tuple(expressions(content))
-    regions = {d.region: d.level for d in corpus.docs if d.region} if corpus is not None else {}
+    regions = corpus.regions if corpus is not None else {}
     named_as = " ".join(t for _, targets in synonyms(content) for t in targets) if synonyms else ""
     region = jur.named(content + " " + named_as, regions) or (jur.district(content, places, regions, words) if words else None)
-    pres = presents(corpus) if corpus is not None else {}
+    pres, plans = (corpus.derived(presents), corpus.derived(planned)) if corpus is not None else ({}, {})
     frame = None
     if doc is not None and doc.this_year:
         frame = Frame.of(doc.this_year, *_date(doc))
@@ -327,7 +327,7 @@ def analyze(question: str, corpus: Corpus | None = None, synonyms=None, places=f
         document=doc,
         frame=frame,
         presents=pres,
-        planned=planned(corpus) if corpus is not None else {},
+        planned=plans,
         half=half.group() if half else "",
         content=content,
         missing_document=re.sub(r"(?:里|中|上|里面|当中)?(?:说|提到|提出|讲|写|指出|定的|明确)?(?:的|了)?$", "", phrase) if phrase and doc is None else "",

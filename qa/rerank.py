@@ -31,12 +31,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
 from .facts import BASE_UNITS
+from .grams import GramPostings
 from .measure import lcs
 
 FEATURES = (
@@ -100,7 +100,6 @@ _ASKING = re.compile(
     r"[谁几吗呢吧啊是的了有在和与及或被把对为以之其这那个么哪何]"
 )
 TAGGED_KEPT = 50_000  # texts whose part-of-speech tags the ranker keeps
-TEXTS_KEPT = 1024  # documents whose clause texts the ranker keeps between questions
 _RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
 # Words that name the document asked about, not what is asked in it ("二十大报告说…", "公报提出…"):
 # rare in the document's own text, they would pull in the one sentence that names it.
@@ -109,12 +108,6 @@ _DOC_NAMING = re.compile(r"(?:第?[一二三四五六七八九十]+(?:次全国�
 
 def _bigrams(text: str) -> set[str]:
     return {r[i : i + 2] for r in _RUN.findall(text) for i in range(len(r) - 1)} | {r for r in _RUN.findall(text) if len(r) == 1}
-
-
-@lru_cache(maxsize=4096)
-def _alone(ch: str) -> re.Pattern:
-    """A character standing as a run of its own (what _bigrams keeps of a one-character run)."""
-    return re.compile(rf"(?<![\u4e00-\u9fffA-Za-z0-9]){re.escape(ch)}(?![\u4e00-\u9fffA-Za-z0-9])")
 
 
 def question_bigrams(question: str) -> set[str]:
@@ -190,11 +183,13 @@ class SentenceRanker:
         self.position = index.corpus.position
         self._vocab, self._df, self._n = index.store.term_stats()  # the local postings or Milvus statistics
         self._pos = None
-        # bigram counts of the documents and paragraphs candidates came from, the most recent kept
         self._doc_range: dict[str, tuple[int, int]] | None = None
         self._titles: dict[str, set[str]] = {}
-        self._doc_texts: dict[str, list[str]] = {}
         self._tags: dict[str, tuple[tuple[str, str], ...]] = {}
+        # Which clauses hold each bigram (qa.grams) and each clause's paragraph: read with the index
+        # (at 1M clauses ~4 s and 120 MB), not at the first question the ranker reorders.
+        self._grams = GramPostings(c.text for c in self.clauses)
+        self._paras = np.fromiter((c.para for c in self.clauses), dtype=np.int64, count=len(self.clauses))
 
     def idf(self, word: str) -> float:
         j = self._vocab.get(word)
@@ -229,35 +224,43 @@ class SentenceRanker:
                 self._doc_range[c.doc_id] = (a, i + 1)
         return self._doc_range[doc_id]
 
-    @staticmethod
-    def _holding(texts: list[str], grams: list[str]) -> tuple[int, dict[str, int]]:
-        """(texts, texts holding each of `grams` as _bigrams finds it), counted for the question's
-        grams only: a document seen for the first time costs one scan, not all its bigrams."""
-        counts: dict[str, int] = {}
+    def _gram_stats(self, rows: list[int], grams: list[str]) -> tuple[dict, dict]:
+        """How common each of the question's bigrams is where the candidates come from:
+        (document → (clauses, clauses holding each gram), (document, paragraph) → the same).
+        A gram holds in a clause as _bigrams finds it; counts of zero are left out."""
+        post = self._grams
+        docs = list(dict.fromkeys(self.clauses[i].doc_id for i in rows))
+        paras = list(dict.fromkeys((self.clauses[i].doc_id, self.clauses[i].para) for i in rows))
+        spans = [self._range(d) for d in docs]  # a document's clauses are [a, b)
+        scattered = {}  # a paragraph whose clauses are not side by side: its document's span
+        for d, p in paras:
+            a, b = self._range(d)
+            members = np.flatnonzero(self._paras[a:b] == p) + a
+            if len(members) and members[-1] - members[0] + 1 == len(members):
+                spans.append((int(members[0]), int(members[-1]) + 1))
+            else:
+                scattered[d, p] = len(members)
+                spans.append((a, b))
+        bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        counts: list[dict[str, int]] = [{} for _ in spans]
         for g in grams:
-            if len(g) == 2:  # two run characters side by side are in one run
-                k = sum(map(str.__contains__, texts, repeat(g)))
-            else:  # a one-character run: the same character standing alone
-                alone = _alone(g)
-                k = sum(alone.search(t) is not None for t in texts)
-            if k:
-                counts[g] = k
-        return len(texts), counts
-
-    def _texts(self, doc_id: str) -> list[str]:
-        """A document's clause texts, the most recent documents' kept (on the ranker, so they go
-        with its index)."""
-        got = self._doc_texts.get(doc_id)
-        if got is None:
-            if len(self._doc_texts) >= TEXTS_KEPT:
-                self._doc_texts.clear()
-            a, b = self._range(doc_id)
-            got = self._doc_texts[doc_id] = [c.text for c in self.clauses[a:b]]
-        return got
-
-    def _doc_stats(self, doc_id: str, grams: list[str]) -> tuple[int, dict[str, int]]:
-        """(clauses, clauses holding each gram) of one document: how common a bigram is there."""
-        return self._holding(self._texts(doc_id), grams)
+            held = post.holding(g)
+            if not len(held):
+                continue
+            lo, hi = np.searchsorted(held, bounds[:, 0]), np.searchsorted(held, bounds[:, 1])
+            for k in np.flatnonzero(hi > lo).tolist():
+                if k >= len(docs) and paras[k - len(docs)] in scattered:
+                    n = int(np.count_nonzero(self._paras[held[lo[k] : hi[k]]] == paras[k - len(docs)][1]))
+                    if n:
+                        counts[k][g] = n
+                else:
+                    counts[k][g] = int(hi[k] - lo[k])
+        size = [b - a for a, b in spans]
+        for k, key in enumerate(paras, len(docs)):
+            size[k] = scattered.get(key, size[k])
+        by_doc = {d: (size[k], counts[k]) for k, d in enumerate(docs)}
+        by_para = {key: (size[k], counts[k]) for k, key in enumerate(paras, len(docs))}
+        return by_doc, by_para
 
     def _title_grams(self, doc_id: str) -> set[str]:
         """Character bigrams of a document's title (its topic)."""
@@ -265,11 +268,6 @@ class SentenceRanker:
         if got is None:
             got = self._titles[doc_id] = _bigrams(self.index.corpus.by_doc[doc_id].title)
         return got
-
-    def _para_stats(self, doc_id: str, para: int, grams: list[str]) -> tuple[int, dict[str, int]]:
-        """(clauses, clauses holding each gram) of one paragraph."""
-        a, b = self._range(doc_id)
-        return self._holding([c.text for c in self.clauses[a:b] if c.para == para], grams)
 
     def _sentence(self, i: int) -> str:
         c = self.clauses[i]
@@ -307,8 +305,7 @@ class SentenceRanker:
         u = _UNIT_Q.search(question) if kind == "number" else None
         unit = u.group(1) if u else ""
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
-        doc_stats: dict[str, tuple[int, dict[str, int]]] = {}  # this question's counts, by document
-        para_stats: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}  # and by paragraph
+        doc_stats, para_stats = self._gram_stats(rows.tolist(), q_grams)
         for r, i in enumerate(rows.tolist()):
             c = self.clauses[i]
             text, window = c.text, self._window(i)
@@ -319,14 +316,10 @@ class SentenceRanker:
             first = i == 0 or self.clauses[i - 1].doc_id != c.doc_id or self.clauses[i - 1].para != c.para
             # bigrams of the question weighed by how rare they are in the clause's own document:
             # the topic's name is in every sentence of it and does not tell them apart
-            if c.doc_id not in doc_stats:
-                doc_stats[c.doc_id] = self._doc_stats(c.doc_id, q_grams)
             n_doc, df = doc_stats[c.doc_id]
             g_idf = np.array([math.log((n_doc + 1) / (df.get(g, 0) + 0.5)) for g in q_grams]) if q_grams else np.zeros(0)
             g_total = float(g_idf.sum())
             sentence = self._sentence(i)
-            if (c.doc_id, c.para) not in para_stats:
-                para_stats[c.doc_id, c.para] = self._para_stats(c.doc_id, c.para, q_grams)
             n_para, pdf = para_stats[c.doc_id, c.para]
             p_idf = np.array([math.log((n_para + 1) / (pdf.get(g, 0) + 0.5)) for g in q_grams]) if q_grams else np.zeros(0)
             p_has = np.array([g in text for g in q_grams], dtype=bool)

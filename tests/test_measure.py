@@ -121,3 +121,19 @@ def test_the_seeds_read_as_before(corpus):
     assert ("61所", "新建续建", 2024, "target") in schools and ("14所", "新建", 2024, "target") in schools
     assert ("47所", "续建", 2024, "target") in schools
     assert all(f.polarity == 1 for f, _ in corpus.facts())
+
+
+def test_lcs_is_the_longest_common_substring():
+    """difflib's longest match with no junk heuristic is exact: the longest k for which some k
+    characters of a stand in b, checked by brute force on random strings (repeated characters,
+    long b where difflib's autojunk would have ignored common ones)."""
+    import random
+
+    from qa.measure import lcs
+
+    rng = random.Random(3)
+    for _ in range(400):
+        a = "".join(rng.choice("国内增长，的ab") for _ in range(rng.randint(0, 12)))
+        b = "".join(rng.choice("国内增长，的ab") for _ in range(rng.randint(0, 260)))
+        best = max((k for i in range(len(a)) for k in range(1, len(a) - i + 1) if a[i : i + k] in b), default=0)
+        assert lcs(a, b) == best, (a, b)

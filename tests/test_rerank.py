@@ -204,22 +204,75 @@ def test_number_question_is_answered_by_a_passage_stating_the_number(campus_inde
     assert answerer.answer("2024年东关街有多长？").abstained  # a year asked that no figure is of
 
 
-def test_counts_of_the_questions_grams_equal_counts_of_every_bigram():
-    """The ranker counts, per document, only the question's grams; the counts must be those of
-    the full bigram sets (_bigrams), one-character runs included."""
+def test_gram_postings_count_what_bigrams_finds():
+    """The postings' counts of clauses holding a gram, over any span of clauses, are those of the
+    full bigram sets (_bigrams), one-character runs and letters and digits included; built in
+    slices, the counts do not change at their seams."""
     import random
 
-    from qa.rerank import SentenceRanker, _bigrams
+    from qa import grams
+    from qa.rerank import _bigrams
 
     rng = random.Random(7)
-    alphabet = "国内生产总值增长左右，。、 ab1"
+    alphabet = "国内生产总值增长左右要求，。、 ab1Z９"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(300)]
-    grams = sorted(set().union(*(_bigrams(t) for t in texts[:40])) | {"国", "a", "1", "长"})
-    n, counts = SentenceRanker._holding(texts, grams)
-    assert n == len(texts)
-    expected = {g: sum(g in _bigrams(t) for t in texts) for g in grams}
-    assert counts == {g: k for g, k in expected.items() if k}
-    assert any(len(g) == 1 for g in counts)  # one-character runs were exercised
+    every = sorted(set().union(*(_bigrams(t) for t in texts)) | {"国", "a", "1", "长", "９", "，", "国，", "xy"})
+    assert any(len(g) == 1 for g in every) and any(ord(g[0]) >= 0x8000 for g in every if len(g) == 2)
+    whole = grams.GramPostings(texts)
+    old, grams._SLICE = grams._SLICE, 7
+    try:
+        sliced = grams.GramPostings(texts)
+    finally:
+        grams._SLICE = old
+    for a, b in ((0, 300), (0, 1), (13, 14), (40, 173), (299, 300), (5, 5)):
+        for g in every:
+            expected = sum(g in _bigrams(t) for t in texts[a:b])
+            assert whole.count(g, a, b) == sliced.count(g, a, b) == expected, (g, a, b)
+
+
+def _expected_stats(clauses, grams, doc, para=None):
+    from qa.rerank import _bigrams
+
+    texts = [c.text for c in clauses if c.doc_id == doc and para in (None, c.para)]
+    counts = {g: sum(g in _bigrams(t) for t in texts) for g in grams}
+    return len(texts), {g: k for g, k in counts.items() if k}
+
+
+def test_gram_stats_are_the_counts_of_the_candidates_documents_and_paragraphs(seed_index):
+    from qa.rerank import SentenceRanker, _bigrams
+
+    ranker = SentenceRanker(seed_index)
+    clauses = seed_index.corpus.clauses
+    rows = list(range(0, len(clauses), max(1, len(clauses) // 40)))
+    grams = sorted(set().union(*(_bigrams(clauses[i].text) for i in rows[:8])))
+    by_doc, by_para = ranker._gram_stats(rows, grams)
+    assert len(by_para) > len(by_doc) > 1
+    for d, got in by_doc.items():
+        assert got == _expected_stats(clauses, grams, d)
+    for (d, p), got in by_para.items():
+        assert got == _expected_stats(clauses, grams, d, p)
+
+
+def test_gram_stats_of_a_paragraph_whose_clauses_are_apart():
+    """A paragraph is the clauses of its document with its number, side by side or not."""
+    from types import SimpleNamespace
+
+    from qa.rerank import SentenceRanker
+
+    paras = {"a": [1, 1, 2, 1, 3], "b": [1, 2, 2]}
+    texts = iter(["东关街长", "东关", "街长东", "长街，东", "关东街", "东关街", "街长", "东街长"])
+    clauses = tuple(SimpleNamespace(doc_id=d, para=p, text=next(texts)) for d, ps in paras.items() for p in ps)
+    store = SimpleNamespace(term_stats=lambda: ({}, [], len(clauses)))
+    index = SimpleNamespace(corpus=SimpleNamespace(clauses=clauses, position={}), store=store)
+    ranker = SentenceRanker(index)
+    grams = ["东关", "关街", "街长", "东", "长"]
+    by_doc, by_para = ranker._gram_stats([0, 2, 4, 5, 6], grams)
+    assert set(by_para) == {("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2)}
+    assert by_para["a", 1][0] == 3
+    for d, got in by_doc.items():
+        assert got == _expected_stats(clauses, grams, d)
+    for (d, p), got in by_para.items():
+        assert got == _expected_stats(clauses, grams, d, p)
 
 
 def test_a_ranker_is_freed_with_its_retriever(prose_index):
@@ -231,7 +284,7 @@ def test_a_ranker_is_freed_with_its_retriever(prose_index):
 
     ranker = SentenceRanker(prose_index)
     ranker._names("东关街是扬州的一条古街。", ("ns",))  # part-of-speech cache
-    ranker._doc_stats(prose_index.corpus.clauses[0].doc_id, ["东关"])  # document texts cache
+    ranker._gram_stats([0], ["东关"])  # bigram postings and document spans
     ref = weakref.ref(ranker)
     del ranker
     gc.collect()

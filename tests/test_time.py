@@ -69,6 +69,27 @@ def test_question_resolves_against_the_newest_document_of_its_jurisdiction(corpu
     assert a.years_for("呼和浩特市") == (2022,)
 
 
+def test_time_frames_are_read_once_per_corpus(state_council_corpus, corpus):
+    """A question's frames come from every document; they are read once for a corpus (it is
+    immutable) and each corpus has its own."""
+    from qa.corpus import Corpus
+    from qa.query import planned, presents
+
+    both = Corpus(corpus.docs + state_council_corpus.docs, ())
+    first, again = analyze("今年新增停车位多少个？", both), analyze("去年粮食产量是多少？", both)
+    assert first.presents is again.presents and first.planned is again.planned
+    assert first.presents == presents(both) and first.planned == planned(both)
+    alone = analyze("今年新增停车位多少个？", Corpus(corpus.docs, ()))
+    assert alone.presents == presents(corpus) != first.presents
+    calls = []
+
+    def count(c):
+        calls.append(c)
+        return len(c.docs)
+
+    assert both.derived(count) == both.derived(count) == len(both.docs) and calls == [both]
+
+
 def test_each_jurisdiction_has_its_own_now(state_council_corpus, corpus):
     from qa.corpus import Corpus
 
