@@ -25,6 +25,7 @@ from .retrieve import Hit
 from .segment import Clause
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_WHICH = frozenset("什么 哪些 哪种 哪类 哪项 何种 啥".split())  # asks for a kind of thing
 _PEOPLE = {"人", "名"}
 _ASKS_RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|上升|率|比重|占比")
 _ASKS_DELTA = re.compile(r"比(?:上一?年|去年|前一年)|多了?多少|少了?多少|增加了?多少|减少了?多少")
@@ -112,16 +113,31 @@ class Planner:
         """Share (idf-weighted) of the question's content words found in a hit and its context."""
         vocab, df, n = self._df
         context = hit.clause.text + "".join(c.text for c in self.corpus.neighbours(hit.clause)) + "".join(hit.clause.heading_path)
-        total = got = 0.0
+        kinds = self._asked_kinds(question)
+        total = got = topic_total = topic_got = 0.0
         for concept in self.concepts(question):
             j = vocab.get(concept[0])
             idf = math.log((n + 1) / ((df[j] if j is not None else 0) + 0.5))
+            found = idf if any(w in context for w in concept) else idf * self._part_found(concept[0], context)
             total += idf
-            if any(w in context for w in concept):
-                got += idf
-            else:
-                got += idf * self._part_found(concept[0], context)
+            got += found
+            if concept[0] not in kinds:
+                topic_total += idf
+                topic_got += found
+        if topic_total and not topic_got:  # only the kind asked is there: "…的支持" for 对开出租车的人有什么支持
+            return 0.0
         return got / total if total else 0.0
+
+    def _asked_kinds(self, question: str) -> set[str]:
+        """Words that name the kind of answer asked for, the word after 什么/哪些/哪种 … (有什么支持,
+        有哪些新政策: 支持, 政策). A clause that holds only them holds nothing of what the question is
+        about: it covers it only with one of the other words (`coverage`), when there are any."""
+        words = [w for w in self.index.tokenizer.query_words(question) if w.strip()]
+        kinds = set()
+        for i, w in enumerate(words[:-1]):
+            if w in _WHICH:  # the first word of two characters after it (什么新的举措: 举措, not 新 or 的)
+                kinds.update(next(([x] for x in words[i + 1 : i + 4] if len(x) > 1 and x not in STOPWORDS), []))
+        return kinds
 
     def _part_found(self, word: str, context: str) -> float:
         """How much of a compound word the context holds as one of its dictionary words

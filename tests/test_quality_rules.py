@@ -44,6 +44,26 @@ def test_words_naming_the_kind_of_answer_are_not_content(answerer, national):
     assert not a.abstained and "小微企业" in a.answer
 
 
+def test_a_clause_holding_only_the_kind_asked_does_not_cover_the_question(answerer, national):
+    """The word after 什么/哪些 names the kind of answer (支持, 优惠, 扶持): a clause sharing only it
+    ("大力支持国防和军队建设") says nothing of what is asked about and does not cover the question."""
+    assert answerer.planner._asked_kinds("今年对开出租车的人有什么支持？") == {"支持"}
+    assert answerer.planner._asked_kinds("今年供热方面有哪些新的举措？") == {"举措"}
+    for who, q in [
+        (answerer, "今年呼和浩特对开出租车的人有什么支持？"),
+        (national, "对开出租车的人有什么优惠？"),
+        (national, "对开网店的人有什么扶持？"),
+    ]:
+        a = who.answer(q)
+        assert a.abstained, (q, a.answer)
+        assert all(who.coverage(q, h) == 0.0 for h in a.hits[:3] if "出租车" not in h.clause.text and "网店" not in h.clause.text)
+    # the kind word still counts beside a topic word found: answered as before
+    a = answerer.answer("今年供热方面有什么新举措？")
+    assert not a.abstained and "供热" in a.answer
+    a = national.answer("2018年对小微企业有什么支持？")
+    assert not a.abstained and "小微企业" in a.answer
+
+
 def test_a_compound_counts_in_part_where_its_dictionary_word_stands(answerer, national):
     assert answerer.planner._part_found("预付卡", "加强预付消费监管") == pytest.approx(2 / 3)
     assert answerer.planner._part_found("预付卡", "发放政银企消费券") == 0.0
