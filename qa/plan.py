@@ -26,6 +26,9 @@ from .segment import Clause
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WHICH = frozenset("什么 哪些 哪种 哪类 哪项 何种 啥".split())  # asks for a kind of thing
+_FINAL_PARTICLES = frozenset("呢 吗 啊 呀 吧".split())
+_KIND_PHRASE = 2  # words (a modifier and the head) at most after 什么/哪些, ending the question, for its head to be the kind asked
+_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PEOPLE = {"人", "名"}
 _ASKS_RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|上升|率|比重|占比")
 _ASKS_DELTA = re.compile(r"比(?:上一?年|去年|前一年)|多了?多少|少了?多少|增加了?多少|减少了?多少")
@@ -129,15 +132,19 @@ class Planner:
         return got / total if total else 0.0
 
     def _asked_kinds(self, question: str) -> set[str]:
-        """Words that name the kind of answer asked for, the word after 什么/哪些/哪种 … (有什么支持,
-        有哪些新政策: 支持, 政策). A clause that holds only them holds nothing of what the question is
-        about: it covers it only with one of the other words (`coverage`), when there are any."""
-        words = [w for w in self.index.tokenizer.query_words(question) if w.strip()]
-        kinds = set()
-        for i, w in enumerate(words[:-1]):
-            if w in _WHICH:  # the first word of two characters after it (什么新的举措: 举措, not 新 or 的)
-                kinds.update(next(([x] for x in words[i + 1 : i + 4] if len(x) > 1 and x not in STOPWORDS), []))
-        return kinds
+        """The word naming the kind of answer asked for: the head (last word) of the phrase after
+        什么/哪些/哪种 … that ends the question (有什么支持, 有什么养老服务补贴, 有哪些新的举措: 支持,
+        补贴, 举措). A clause that holds only it holds nothing of what the question is about: it
+        covers the question only with one of the other words (`coverage`), when there are any.
+        A longer phrase may hold a verb and run on (哪些区新增停车位): nothing is taken from it."""
+        words = [w for w in self.index.tokenizer.query_words(question) if _WORD.search(w)]
+        while words and words[-1] in _FINAL_PARTICLES:
+            words.pop()
+        which = [i for i, w in enumerate(words) if w in _WHICH]
+        if not which or sum(w not in STOPWORDS for w in words[which[-1] + 1 :]) > _KIND_PHRASE:
+            return set()
+        head = words[-1]
+        return {head} if len(head) > 1 and head not in STOPWORDS and head not in _WHICH else set()
 
     def _part_found(self, word: str, context: str) -> float:
         """How much of a compound word the context holds as one of its dictionary words

@@ -45,10 +45,12 @@ def test_words_naming_the_kind_of_answer_are_not_content(answerer, national):
 
 
 def test_a_clause_holding_only_the_kind_asked_does_not_cover_the_question(answerer, national):
-    """The word after 什么/哪些 names the kind of answer (支持, 优惠, 扶持): a clause sharing only it
+    """The head of the phrase after 什么/哪些 ending a question names the kind of answer (支持, 优惠, 扶持): a clause sharing only it
     ("大力支持国防和军队建设") says nothing of what is asked about and does not cover the question."""
     assert answerer.planner._asked_kinds("今年对开出租车的人有什么支持？") == {"支持"}
     assert answerer.planner._asked_kinds("今年供热方面有哪些新的举措？") == {"举措"}
+    assert answerer.planner._asked_kinds("今年有什么养老服务补贴？") == {"补贴"}  # the head, not the first word
+    assert answerer.planner._asked_kinds("哪些区新增停车位？") == set()  # the phrase runs on: no kind
     for who, q in [
         (answerer, "今年呼和浩特对开出租车的人有什么支持？"),
         (national, "对开出租车的人有什么优惠？"),
