@@ -173,6 +173,12 @@ def default_weights() -> Weights:
     return Weights.load()
 
 
+def _gram_postings(corpus) -> tuple[GramPostings, np.ndarray]:
+    """The bigram postings of a corpus's clauses and each clause's paragraph (Corpus.derived)."""
+    clauses = corpus.clauses
+    return GramPostings(c.text for c in clauses), np.fromiter((c.para for c in clauses), dtype=np.int64, count=len(clauses))
+
+
 class SentenceRanker:
     """features(...) and rank(...) over a retriever's leading candidates."""
 
@@ -186,10 +192,11 @@ class SentenceRanker:
         self._doc_range: dict[str, tuple[int, int]] | None = None
         self._titles: dict[str, set[str]] = {}
         self._tags: dict[str, tuple[tuple[str, str], ...]] = {}
-        # Which clauses hold each bigram (qa.grams) and each clause's paragraph: read with the index
-        # (at 1M clauses ~4 s and 120 MB), not at the first question the ranker reorders.
-        self._grams = GramPostings(c.text for c in self.clauses)
-        self._paras = np.fromiter((c.para for c in self.clauses), dtype=np.int64, count=len(self.clauses))
+        # Which clauses hold each bigram (qa.grams) and each clause's paragraph: read when the first
+        # ranker of a corpus is made (at 1M clauses ~4 s and 120 MB), not at the first question it
+        # reorders, and kept with the corpus, so that every ranker over it (the app's answerer and
+        # auditor each have one) shares them.
+        self._grams, self._paras = index.corpus.derived(_gram_postings)
 
     def idf(self, word: str) -> float:
         j = self._vocab.get(word)

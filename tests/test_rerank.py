@@ -263,7 +263,9 @@ def test_gram_stats_of_a_paragraph_whose_clauses_are_apart():
     texts = iter(["东关街长", "东关", "街长东", "长街，东", "关东街", "东关街", "街长", "东街长"])
     clauses = tuple(SimpleNamespace(doc_id=d, para=p, text=next(texts)) for d, ps in paras.items() for p in ps)
     store = SimpleNamespace(term_stats=lambda: ({}, [], len(clauses)))
-    index = SimpleNamespace(corpus=SimpleNamespace(clauses=clauses, position={}), store=store)
+    corpus = SimpleNamespace(clauses=clauses, position={})
+    corpus.derived = lambda make: make(corpus)
+    index = SimpleNamespace(corpus=corpus, store=store)
     ranker = SentenceRanker(index)
     grams = ["东关", "关街", "街长", "东", "长"]
     by_doc, by_para = ranker._gram_stats([0, 2, 4, 5, 6], grams)
@@ -289,3 +291,12 @@ def test_a_ranker_is_freed_with_its_retriever(prose_index):
     del ranker
     gc.collect()
     assert ref() is None
+
+
+def test_rankers_over_one_corpus_share_its_bigram_postings(prose_index):
+    """The app's answerer and auditor each make a ranker: the postings (~4 s at 1M) are built once."""
+    from qa.rerank import SentenceRanker
+
+    a, b = SentenceRanker(prose_index), SentenceRanker(prose_index)
+    assert a._grams is b._grams and a._paras is b._paras
+    assert len(a._paras) == len(prose_index.corpus.clauses)
