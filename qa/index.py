@@ -402,19 +402,13 @@ def _build_local(tmp: Path, corpus: Corpus, clauses: list[Clause], paragraphs, t
     # and builds the dense index: nothing waits on one core for the others.
     with TokenJob(tokenizer, [] if "lexical" in progress.done else [c.text for c in clauses] + extra, workers) as job:
         if "corpus" not in progress.done:
-            with _phase(phases, "write_clauses" + ("_beside_tokenizing" if job.parallel else "")):
-                _write_corpus(tmp, corpus, clauses)
-                if stage is not None:
-                    _write_json_atomic(tmp / _STAGE, stage)
-            progress.finish("corpus")
+            _write_stage(tmp, corpus, clauses, stage, progress, phases, "write_clauses" + ("_beside_tokenizing" if job.parallel else ""))
         if "dense" not in progress.done:
             with _phase(phases, "embed_and_faiss" + ("_beside_tokenizing" if job.parallel else "")):
                 vectors = _dense(clauses, embedder, settings, show, tmp, progress)
                 # Written now and read back at the end: while it grows, an IVF index holds its lists
                 # with up to twice their size in spare capacity; the file holds them exactly.
                 vectors.save(tmp / "dense.faiss")
-                if "fit" not in progress.done:  # (a build that can resume saved it when fitted)
-                    embedder.save(tmp / "embedder")
                 progress.finish("dense", vectors.describe())
                 del vectors
         shutil.rmtree(tmp / _CHUNKS, ignore_errors=True)  # the batches are in dense.faiss now
@@ -521,11 +515,7 @@ def _build_milvus(
     with TokenJob(tokenizer, [c.text for c in clauses] + extra, workers) as job:
         texts = _DenseTexts(clauses)
         if "corpus" not in progress.done:
-            with _phase(phases, "write_clauses"):
-                _write_corpus(tmp, corpus, clauses)
-                if stage is not None:
-                    _write_json_atomic(tmp / _STAGE, stage)
-            progress.finish("corpus")
+            _write_stage(tmp, corpus, clauses, stage, progress, phases, "write_clauses")
         if "fit" not in progress.done:
             with _phase(phases, "fit_embedder" + ("_beside_tokenizing" if job.parallel else "")):
                 _fit(embedder, texts)
@@ -556,10 +546,30 @@ def segment_record(path: str, clauses, para_of) -> dict:
 
 
 def _write_corpus(folder: Path, corpus: Corpus, clauses: list[Clause]) -> None:
-    (folder / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
+    write_docs(folder, corpus.docs)
+    write_clauses(folder, clauses)
+
+
+def write_docs(folder: Path, docs) -> None:
+    """docs.json: the documents' metadata."""
+    (folder / "docs.json").write_text(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_clauses(folder: Path, clauses) -> None:
+    """clauses.jsonl: one clause a line (a build's, or a segment's)."""
     with open(folder / "clauses.jsonl", "w", encoding="utf-8") as f:
         for c in clauses:
             f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+
+
+def _write_stage(tmp: Path, corpus: Corpus, clauses: list[Clause], stage: dict | None, progress, phases: dict, phase: str) -> None:
+    """The documents read (clauses.jsonl, docs.json and, for a build that can resume, which file
+    became which document), recorded as the step "corpus"."""
+    with _phase(phases, phase):
+        _write_corpus(tmp, corpus, clauses)
+        if stage is not None:
+            _write_json_atomic(tmp / _STAGE, stage)
+    progress.finish("corpus")
 
 
 def _fit(embedder, texts) -> None:

@@ -58,6 +58,8 @@ from .index import (
     load_index,
     read_manifest,
     stale_reason,
+    write_clauses,
+    write_docs,
 )
 from .lexical import _rows
 from .segment import Segmenter
@@ -350,15 +352,13 @@ def _tombstones(manifest: dict, real: Path, drop: set[str]) -> tuple[list[dict],
 def _add_segment(tmp: Path, manifest: dict, new_clauses, para_of, segments: list[dict], counts: dict, extra: dict) -> Path:
     """A new segment folder holding the new clauses (clauses.jsonl), recorded in `segments`,
     `counts` and `extra` (next_segment); returns the folder, for the local store's search files."""
-    from .index import clause_to_dict, segment_record
+    from .index import segment_record
 
     number = int(manifest.get("next_segment", 1))
     path = f"segments/{number:04d}"
     seg_dir = tmp / path
     seg_dir.mkdir(parents=True)
-    with open(seg_dir / "clauses.jsonl", "w", encoding="utf-8") as f:
-        for c in new_clauses:
-            f.write(json.dumps(clause_to_dict(c), ensure_ascii=False) + "\n")
+    write_clauses(seg_dir, new_clauses)
     segments.append(segment_record(path, new_clauses, para_of))
     extra["next_segment"] = number + 1
     counts["clauses"] += len(new_clauses)
@@ -401,7 +401,7 @@ def _update_local(folder: Path, real: Path, manifest: dict, docs, skipped, new_c
         if deleted:
             np.save(tmp / "deleted.npy", np.asarray(sorted(deleted), dtype=np.int64), allow_pickle=False)
             written.append("deleted.npy")
-        (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=1), encoding="utf-8")
+        write_docs(tmp, docs)
         counts.update(documents=len(docs), skipped=len(skipped))
         files = {rel: meta for rel, meta in manifest["files"].items() if rel not in ("docs.json", "deleted.npy")}
         for rel in written:
@@ -480,7 +480,7 @@ def _update_milvus(index, folder: Path, corpus: Corpus, keep: np.ndarray, new_cl
                 _add_segment(tmp, manifest, new_clauses, new_para_of, segments, counts, extra)
             if deleted:
                 np.save(tmp / "deleted.npy", np.asarray(sorted(deleted), dtype=np.int64), allow_pickle=False)
-            (tmp / "docs.json").write_text(json.dumps([asdict(d) for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8")
+            write_docs(tmp, corpus.docs)
             counts.update(documents=len(corpus.docs), skipped=len(corpus.skipped))
         terms.save(tmp / "sparse")
         new = _updated_manifest(manifest, _file_list(tmp), counts, corpus.skipped, fingerprint, records, change, extra)
