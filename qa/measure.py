@@ -232,7 +232,7 @@ def similarity(a: str, b: str) -> float:
 def _heads(key: str) -> str:
     """A list of kinds named by their heads, joined ("口袋公园和社区游园" → "公园游园"): how a
     document names the same things short; "" when the key is not such a list."""
-    parts = [p for p in _COMPOUND.split(key)]
+    parts = _COMPOUND.split(key)
     if len(parts) < 2 or any(len(p) < 3 for p in parts):
         return ""
     return "".join(p[-2:] for p in parts)
